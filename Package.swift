@@ -1,0 +1,40 @@
+// swift-tools-version: 6.0
+//
+// Layers, each importing only the ones above it in this list:
+//   CBLAS (OpenBLAS + LAPACKE) → Tensor → Autograd → Transformer → PEFT → peft (CLI), Examples.
+import PackageDescription
+
+let package = Package(
+    name: "swift-peft",
+    products: [
+        .library(name: "Tensor", targets: ["Tensor"]),
+        .library(name: "Autograd", targets: ["Autograd"]),
+        .library(name: "Transformer", targets: ["Transformer"]),
+        .library(name: "PEFT", targets: ["PEFT"]),
+        .executable(name: "peft", targets: ["PEFTCommand"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+        ),
+        .target(name: "Tensor", dependencies: ["CBLAS"]),
+        .target(name: "Autograd", dependencies: ["Tensor"]),
+        .target(name: "Transformer", dependencies: ["Autograd"]),
+        .target(name: "PEFT", dependencies: ["Transformer"]),
+        .executableTarget(
+            name: "PEFTCommand",
+            dependencies: [
+                "PEFT",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "AutogradTests", dependencies: ["Autograd"]),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer"]),
+    ]
+)

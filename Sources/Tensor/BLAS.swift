@@ -1,0 +1,83 @@
+internal import CBLAS
+
+/// Thin, row-major wrappers over OpenBLAS for kernels that work on raw buffers with strides.
+///
+/// These are the only single-precision GEMM entry points in the package; ``Tensor``'s `matmul`
+/// and every fused kernel above it call them. They do not validate bounds: the caller guarantees
+/// that each buffer holds the rows and leading dimensions it describes.
+public enum BLAS {
+    /// Row-major `C[m×n] = alpha · op(A) · op(B) + beta · C`, where `op(A)` is `m×k` and `op(B)` is `k×n`.
+    ///
+    /// - Parameters:
+    ///   - transposeA: `A` is stored `k×m` and used transposed.
+    ///   - transposeB: `B` is stored `n×k` and used transposed.
+    ///   - lda, ldb, ldc: row strides in elements of `A`, `B` and `C` as stored.
+    ///   - beta: `0` overwrites `C` without reading it, so `C` may be uninitialised.
+    @inlinable
+    public static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard m > 0, n > 0 else { return }
+        guard k > 0 else {
+            // BLAS leaves C untouched for k = 0 only when beta = 1; make the empty sum explicit.
+            for row in 0..<m {
+                let rowStart = c + row * ldc
+                for column in 0..<n { rowStart[column] = beta == 0 ? 0 : beta * rowStart[column] }
+            }
+            return
+        }
+        sgemmRowMajor(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    }
+
+    /// `y = alpha · A · x + beta · y` for `A` stored row-major as `rows×columns` (then `x` has
+    /// `columns` and `y` has `rows` elements), or `y = alpha · Aᵀ · x + beta · y` when `transposeA`
+    /// (then `x` has `rows` and `y` has `columns` elements).
+    @inlinable
+    public static func gemv(
+        transposeA: Bool, rows: Int, columns: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>,
+        beta: Float = 0, y: UnsafeMutablePointer<Float>
+    ) {
+        guard rows > 0, columns > 0 else { return }
+        sgemvRowMajor(transposeA, rows, columns, alpha, a, lda, x, beta, y)
+    }
+
+    /// The number of threads OpenBLAS uses for one call (default: all cores, or `OPENBLAS_NUM_THREADS`).
+    public static var threadCount: Int {
+        get { Int(openblas_get_num_threads()) }
+        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+    }
+
+    /// OpenBLAS's description of its build and the kernel it selected (for benchmark reports).
+    public static var configuration: String {
+        guard let config = openblas_get_config() else { return "unknown" }
+        let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+        return String(cString: config) + " core=" + core
+    }
+
+    @usableFromInline
+    static func sgemmRowMajor(
+        _ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+        _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
+            beta, c, blasint(ldc))
+    }
+
+    @usableFromInline
+    static func sgemvRowMajor(
+        _ transposeA: Bool, _ rows: Int, _ columns: Int, _ alpha: Float,
+        _ a: UnsafePointer<Float>, _ lda: Int, _ x: UnsafePointer<Float>,
+        _ beta: Float, _ y: UnsafeMutablePointer<Float>
+    ) {
+        cblas_sgemv(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, blasint(rows), blasint(columns),
+            alpha, a, blasint(lda), x, 1, beta, y, 1)
+    }
+}

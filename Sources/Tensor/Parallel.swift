@@ -1,0 +1,45 @@
+import Dispatch
+import Foundation
+
+/// A small parallel-for for the loops BLAS does not cover (element-wise kernels, attention rows).
+public enum Parallel {
+    /// The number of worker threads `forEach` splits work across (the active processor count).
+    public static let workerCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Runs `body` over disjoint sub-ranges that cover `0..<count`, in parallel when the work is
+    /// large enough to pay for the hand-off.
+    ///
+    /// - Parameters:
+    ///   - count: the number of items.
+    ///   - minimumChunk: the smallest number of items worth giving one thread; below
+    ///     `2 · minimumChunk` items the loop runs on the calling thread.
+    ///   - body: called once per chunk; chunks never overlap, so it may write to disjoint slices of
+    ///     shared buffers.
+    public static func forEach(
+        _ count: Int, minimumChunk: Int = 1, _ body: (Range<Int>) -> Void
+    ) {
+        guard count > 0 else { return }
+        let chunks = min(workerCount, count / max(1, minimumChunk))
+        if chunks <= 1 {
+            body(0..<count)
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let task = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                let start = chunk * count / chunks
+                let end = (chunk + 1) * count / chunks
+                task.value(start..<end)
+            }
+        }
+    }
+}
+
+/// Wraps a value the caller promises is safe to share across the threads of one `Parallel.forEach`
+/// (closures and pointers into buffers whose chunks the threads write disjointly).
+public struct UncheckedSendable<Value>: @unchecked Sendable {
+    /// The wrapped value.
+    public let value: Value
+    /// Wraps `value`.
+    public init(_ value: Value) { self.value = value }
+}

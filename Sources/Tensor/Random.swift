@@ -1,0 +1,86 @@
+import Foundation
+
+/// A seeded, reproducible pseudo-random generator (xoshiro256**, seeded through SplitMix64).
+///
+/// The same seed gives the same sequence on every machine and run, so initialisations, data
+/// shuffles and sampled tokens are reproducible. Conforms to `RandomNumberGenerator`, so it also
+/// works with the standard library's `shuffle(using:)` and `random(in:using:)`.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var state: (UInt64, UInt64, UInt64, UInt64)
+
+    /// Creates a generator whose sequence is fully determined by `seed`.
+    public init(seed: UInt64) {
+        var splitMix = seed
+        func next() -> UInt64 {
+            splitMix &+= 0x9E37_79B9_7F4A_7C15
+            var z = splitMix
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        state = (next(), next(), next(), next())
+    }
+
+    /// The next 64 random bits.
+    public mutating func next() -> UInt64 {
+        let result = rotateLeft(state.1 &* 5, 7) &* 9
+        let shifted = state.1 << 17
+        state.2 ^= state.0
+        state.3 ^= state.1
+        state.1 ^= state.2
+        state.0 ^= state.3
+        state.2 ^= shifted
+        state.3 = rotateLeft(state.3, 45)
+        return result
+    }
+
+    /// A uniform `Float` in `[0, 1)` with 24 random bits.
+    public mutating func nextUnitFloat() -> Float {
+        Float(next() >> 40) * (1.0 / Float(1 << 24))
+    }
+
+    /// A standard normal sample (Box-Muller on two uniform doubles).
+    public mutating func nextNormal() -> Float {
+        let u1 = Double(next() >> 11) * (1.0 / Double(UInt64(1) << 53))
+        let u2 = Double(next() >> 11) * (1.0 / Double(UInt64(1) << 53))
+        let radius = (-2.0 * log(1.0 - u1)).squareRoot()
+        return Float(radius * cos(2.0 * Double.pi * u2))
+    }
+
+    private func rotateLeft(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+}
+
+extension Tensor {
+    /// Elements drawn uniformly from `[low, high)`.
+    /// - Throws: ``TensorError/invalidShape(_:_:)`` for a negative dimension.
+    public static func uniform(
+        _ shape: [Int], low: Float = 0, high: Float = 1, generator: inout SeededGenerator
+    ) throws -> Tensor {
+        let count = try elementCount(shape, op: "uniform")
+        var scalars = [Float](repeating: 0, count: count)
+        for index in 0..<count { scalars[index] = low + (high - low) * generator.nextUnitFloat() }
+        return Tensor(uncheckedShape: shape, scalars: scalars)
+    }
+
+    /// Elements drawn from a normal distribution `N(mean, std²)`.
+    /// - Throws: ``TensorError/invalidShape(_:_:)`` for a negative dimension.
+    public static func normal(
+        _ shape: [Int], mean: Float = 0, std: Float = 1, generator: inout SeededGenerator
+    ) throws -> Tensor {
+        let count = try elementCount(shape, op: "normal")
+        var scalars = [Float](repeating: 0, count: count)
+        for index in 0..<count { scalars[index] = mean + std * generator.nextNormal() }
+        return Tensor(uncheckedShape: shape, scalars: scalars)
+    }
+
+    /// The default initialisation of a linear layer's `[out, in]` weight (PyTorch's
+    /// `kaiming_uniform_(a: √5)`): uniform in `±1/√fanIn` with `fanIn = shape.last`.
+    /// - Throws: ``TensorError/invalidShape(_:_:)`` for a rank-0 shape or a zero fan-in.
+    public static func kaimingUniform(_ shape: [Int], generator: inout SeededGenerator) throws -> Tensor {
+        guard let fanIn = shape.last, fanIn > 0 else {
+            throw TensorError.invalidShape("kaimingUniform", "needs a positive last dimension, got \(shape)")
+        }
+        let bound = 1 / Float(fanIn).squareRoot()
+        return try uniform(shape, low: -bound, high: bound, generator: &generator)
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+
+/// Rotary position embedding (RoPE) over the last axis of `[batch, sequence, heads, headDimension]`.
+///
+/// Frequencies follow transformers' LLaMA: `invFreq[i] = 1 / theta^(2i/headDimension)` in float32,
+/// angle `= position · invFreq[i]`. Two pairings of the channels exist:
+/// - ``Style/halfSplit``: channel `i` pairs with `i + headDimension/2` (transformers' `rotate_half`,
+///   the layout of Hugging Face LLaMA checkpoints);
+/// - ``Style/interleaved``: channel `2i` pairs with `2i + 1` (Meta's original checkpoints, GPT-J).
+public struct RotaryEmbedding: Sendable, Equatable {
+    /// How channels are paired for rotation.
+    public enum Style: String, Sendable, Codable {
+        /// Channel `i` rotates with channel `i + d/2`.
+        case halfSplit
+        /// Channel `2i` rotates with channel `2i + 1`.
+        case interleaved
+    }
+
+    /// The size of one attention head's vectors; even.
+    public let headDimension: Int
+    /// The base of the frequencies (`rope_theta`, usually 10000 or 500000).
+    public let theta: Float
+    /// The channel pairing.
+    public let style: Style
+    /// `1 / theta^(2i/headDimension)` for `i` in `0..<headDimension/2`.
+    public let inverseFrequencies: [Float]
+
+    /// - Throws: ``TensorError/invalidShape(_:_:)`` if `headDimension` is not positive and even,
+    ///   or `theta` is not positive.
+    public init(headDimension: Int, theta: Float, style: Style = .halfSplit) throws {
+        guard headDimension > 0, headDimension % 2 == 0, theta > 0 else {
+            throw TensorError.invalidShape(
+                "RotaryEmbedding", "head dimension \(headDimension) must be positive and even, theta \(theta) positive")
+        }
+        self.headDimension = headDimension
+        self.theta = theta
+        self.style = style
+        inverseFrequencies = (0..<(headDimension / 2)).map { i in
+            1 / powf(theta, Float(2 * i) / Float(headDimension))
+        }
+    }
+
+    /// Rotates `x: [batch, sequence, heads, headDimension]`; row `(b, t)` uses
+    /// `positions[b · sequence + t]`. With `inverse`, rotates by the opposite angle, which is the
+    /// backward pass (the rotation is orthogonal).
+    /// - Throws: ``TensorError/shapeMismatch(_:_:)`` if `x`'s last axis is not `headDimension` or
+    ///   `positions` does not hold one entry per `(b, t)`; ``TensorError/outOfRange(_:_:)`` for a
+    ///   negative position.
+    public func apply(_ x: Tensor, positions: [Int], inverse: Bool = false) throws -> Tensor {
+        guard x.rank == 4, x.shape[3] == headDimension else {
+            throw TensorError.shapeMismatch(
+                "RotaryEmbedding.apply", "expected [batch, sequence, heads, \(headDimension)], got \(x.shape)")
+        }
+        let tokens = x.shape[0] * x.shape[1]
+        guard positions.count == tokens else {
+            throw TensorError.shapeMismatch(
+                "RotaryEmbedding.apply", "\(positions.count) positions for \(tokens) tokens")
+        }
+        if let bad = positions.first(where: { $0 < 0 }) {
+            throw TensorError.outOfRange("RotaryEmbedding.apply", "negative position \(bad)")
+        }
+        var result = x
+        let heads = x.shape[2]
+        result.withUnsafeMutableBufferPointer { values in
+            guard let base = values.baseAddress else { return }
+            Parallel.forEach(tokens, minimumChunk: 16) { range in
+                for token in range {
+                    rotate(base + token * heads * headDimension, heads: heads,
+                           position: positions[token], inverse: inverse)
+                }
+            }
+        }
+        return result
+    }
+
+    /// Rotates, in place, `heads` consecutive head vectors of one token at `position`.
+    /// The caller guarantees `heads · headDimension` writable elements at `vectors`.
+    public func rotate(_ vectors: UnsafeMutablePointer<Float>, heads: Int, position: Int, inverse: Bool = false) {
+        let half = headDimension / 2
+        let sign: Float = inverse ? -1 : 1
+        for i in 0..<half {
+            let angle = Float(position) * inverseFrequencies[i]
+            let cosine = cosf(angle), sine = sign * sinf(angle)
+            let (first, second) = style == .halfSplit ? (i, i + half) : (2 * i, 2 * i + 1)
+            for head in 0..<heads {
+                let vector = vectors + head * headDimension
+                let a = vector[first], b = vector[second]
+                vector[first] = a * cosine - b * sine
+                vector[second] = b * cosine + a * sine
+            }
+        }
+    }
+}
