@@ -30,6 +30,7 @@ let package = Package(
             name: "PEFTCommand",
             dependencies: [
                 "PEFT",
+                "CBLAS",  // only for `peft bench gemm`'s direct cblas_sgemm baseline
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

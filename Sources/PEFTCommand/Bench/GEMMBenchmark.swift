@@ -1,0 +1,73 @@
+import ArgumentParser
+import CBLAS
+import Foundation
+import Tensor
+
+/// `peft bench gemm`: GFLOP/s of `Tensor.matmul` beside a direct `cblas_sgemm` call on the same
+/// operands, for square sizes; the difference is the wrapper's overhead (allocation, validation).
+struct GEMMBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gemm",
+        abstract: "Square sgemm throughput: Tensor.matmul against a direct cblas_sgemm call."
+    )
+
+    @Option(help: "Comma-separated square sizes.")
+    var sizes = "256,512,1024,2048"
+
+    @Option(help: "Minimum measuring time per size and implementation, in seconds.")
+    var seconds = 1.0
+
+    @Flag(help: "Print one JSON object per size instead of a table.")
+    var json = false
+
+    func run() throws {
+        let sizeList = sizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !sizeList.isEmpty, sizeList.allSatisfy({ $0 > 0 && $0 <= 8192 }) else {
+            throw ValidationError("--sizes must list sizes in 1...8192, got '\(sizes)'")
+        }
+        if !json {
+            print("OpenBLAS: \(BLAS.configuration), threads \(BLAS.threadCount)")
+            print("OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)")")
+            print("    n   Tensor.matmul GFLOP/s   cblas_sgemm GFLOP/s   overhead")
+        }
+        for n in sizeList {
+            var generator = SeededGenerator(seed: UInt64(n))
+            let a = try Tensor.uniform([n, n], low: -1, high: 1, generator: &generator)
+            let b = try Tensor.uniform([n, n], low: -1, high: 1, generator: &generator)
+            var c = [Float](repeating: 0, count: n * n)
+            let flops = 2 * Double(n) * Double(n) * Double(n)
+            // Alternate the two so that frequency changes and noise hit both alike.
+            var wrapperTimes: [Double] = [], directTimes: [Double] = []
+            let deadline = Date().addingTimeInterval(2 * seconds)
+            repeat {
+                wrapperTimes.append(try time { _ = try Tensor.matmul(a, b) })
+                directTimes.append(time {
+                    a.withUnsafeBufferPointer { pa in
+                        b.withUnsafeBufferPointer { pb in
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1,
+                                        pa.baseAddress, Int32(n), pb.baseAddress, Int32(n), 0, &c, Int32(n))
+                        }
+                    }
+                })
+            } while Date() < deadline || wrapperTimes.count < 5
+            let wrapper = flops / median(wrapperTimes) / 1e9
+            let direct = flops / median(directTimes) / 1e9
+            let overhead = (direct / wrapper - 1) * 100
+            if json {
+                print(#"{"bench": "gemm", "n": \#(n), "matmul_gflops": \#(rounded(wrapper)), "cblas_gflops": \#(rounded(direct)), "overhead_percent": \#(rounded(overhead)), "runs": \#(wrapperTimes.count)}"#)
+            } else {
+                print(String(format: "%5d   %21.1f   %19.1f   %+7.2f %%", n, wrapper, direct, overhead))
+            }
+        }
+    }
+
+    private func time(_ body: () throws -> Void) rethrows -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    private func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+    private func rounded(_ value: Double) -> Double { (value * 100).rounded() / 100 }
+}

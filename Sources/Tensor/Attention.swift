@@ -1,0 +1,172 @@
+import Foundation
+
+/// Scaled dot-product attention over multiple heads with grouped key/value heads, a causal rule,
+/// key padding and an optional key/value prefix: the fused kernel pair behind every attention layer.
+///
+/// Layouts (token-major, as the projections produce them, so no transposed copies are made):
+/// - `query: [batch, queryLength, queryHeads, headDimension]`
+/// - `key`, `value: [batch, keyLength, keyValueHeads, headDimension]`, `queryHeads` a multiple of
+///   `keyValueHeads` (query head `h` reads key/value head `h / (queryHeads / keyValueHeads)`).
+///
+/// Masking: query `t` may attend key `j` when `keyMask[b · keyLength + j]` is `true` (or no mask is
+/// given) and, if `causal`, `j ≤ t + keyLength − queryLength`. The causal rule is aligned at the
+/// end, so keys in front of the queries — a cached past, or a prefix of virtual tokens — are
+/// visible to every query. A query with no visible key outputs zeros. Scores are scaled by
+/// `1/√headDimension`.
+public enum Attention {
+    /// The validated sizes of one attention call.
+    public struct Dimensions: Sendable, Equatable {
+        public let batch: Int, queryLength: Int, keyLength: Int
+        public let queryHeads: Int, keyValueHeads: Int, headDimension: Int
+
+        /// - Throws: ``TensorError/shapeMismatch(_:_:)`` if the shapes do not fit the layouts above.
+        public init(query: [Int], key: [Int], value: [Int]) throws {
+            guard query.count == 4, key.count == 4, key == value, query[0] == key[0], query[3] == key[3],
+                  key[2] > 0, query[2] % key[2] == 0 else {
+                throw TensorError.shapeMismatch("Attention", "query \(query), key \(key), value \(value)")
+            }
+            (batch, queryLength, queryHeads, headDimension) = (query[0], query[1], query[2], query[3])
+            (keyLength, keyValueHeads) = (key[1], key[2])
+        }
+    }
+
+    /// Attention output `[batch, queryLength, queryHeads, headDimension]` and, when
+    /// `saveProbabilities`, the attention weights `[batch, queryHeads, queryLength, keyLength]`
+    /// for ``backward(query:key:value:probabilities:outputGradient:)``.
+    /// - Throws: ``TensorError/shapeMismatch(_:_:)`` for misfitting shapes or a mask that does not
+    ///   hold `batch · keyLength` entries.
+    public static func forward(
+        query: Tensor, key: Tensor, value: Tensor, keyMask: [Bool]?, causal: Bool, saveProbabilities: Bool
+    ) throws -> (output: Tensor, probabilities: Tensor?) {
+        let d = try Dimensions(query: query.shape, key: key.shape, value: value.shape)
+        if let keyMask, keyMask.count != d.batch * d.keyLength {
+            throw TensorError.shapeMismatch("Attention", "key mask of \(keyMask.count) for \(d.batch)×\(d.keyLength) keys")
+        }
+        let block = d.queryLength * d.keyLength
+        let group = d.queryHeads / d.keyValueHeads
+        let scale = 1 / Float(d.headDimension).squareRoot()
+        var probabilities = [Float](repeating: 0, count: saveProbabilities ? d.batch * d.queryHeads * block : block)
+        let output = Tensor.uninitialized(query.shape) { out in
+            guard out.count > 0 else { return }
+            query.withUnsafeBufferPointer { q in
+                key.withUnsafeBufferPointer { k in
+                    value.withUnsafeBufferPointer { v in
+                        probabilities.withUnsafeMutableBufferPointer { p in
+                            for b in 0..<d.batch {
+                                for h in 0..<d.queryHeads {
+                                    let kvOffset = b * d.keyLength * d.keyValueHeads * d.headDimension + (h / group) * d.headDimension
+                                    let qOffset = b * d.queryLength * d.queryHeads * d.headDimension + h * d.headDimension
+                                    guard d.keyLength > 0 else {
+                                        for t in 0..<d.queryLength {
+                                            for c in 0..<d.headDimension { out[qOffset + t * d.queryHeads * d.headDimension + c] = 0 }
+                                        }
+                                        continue
+                                    }
+                                    let scores = p.baseAddress! + (saveProbabilities ? (b * d.queryHeads + h) * block : 0)
+                                    BLAS.gemm(
+                                        transposeA: false, transposeB: true, m: d.queryLength, n: d.keyLength, k: d.headDimension,
+                                        alpha: scale, a: q.baseAddress! + qOffset, lda: d.queryHeads * d.headDimension,
+                                        b: k.baseAddress! + kvOffset, ldb: d.keyValueHeads * d.headDimension,
+                                        c: scores, ldc: d.keyLength)
+                                    applyMask(scores, batchRow: b, dimensions: d, keyMask: keyMask, causal: causal)
+                                    Softmax.rowsInPlace(scores, rows: d.queryLength, width: d.keyLength)
+                                    BLAS.gemm(
+                                        transposeA: false, transposeB: false, m: d.queryLength, n: d.headDimension, k: d.keyLength,
+                                        a: scores, lda: d.keyLength,
+                                        b: v.baseAddress! + kvOffset, ldb: d.keyValueHeads * d.headDimension,
+                                        c: out.baseAddress! + qOffset, ldc: d.queryHeads * d.headDimension)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let saved = saveProbabilities
+            ? Tensor(uncheckedShape: [d.batch, d.queryHeads, d.queryLength, d.keyLength], scalars: probabilities)
+            : nil
+        return (output, saved)
+    }
+
+    /// Gradients of ``forward(query:key:value:keyMask:causal:saveProbabilities:)`` with respect to
+    /// query, key and value, from the saved probabilities `P`:
+    /// `dP = dO·Vᵀ`, `dS = P ⊙ (dP − rowsum(dP ⊙ P)) / √d`, `dQ = dS·K`, `dK = dSᵀ·Q`, `dV = Pᵀ·dO`
+    /// (key/value gradients summed over the query heads of a group).
+    /// - Throws: ``TensorError/shapeMismatch(_:_:)`` if the shapes disagree.
+    public static func backward(
+        query: Tensor, key: Tensor, value: Tensor, probabilities: Tensor, outputGradient: Tensor
+    ) throws -> (query: Tensor, key: Tensor, value: Tensor) {
+        let d = try Dimensions(query: query.shape, key: key.shape, value: value.shape)
+        guard outputGradient.shape == query.shape,
+              probabilities.shape == [d.batch, d.queryHeads, d.queryLength, d.keyLength] else {
+            throw TensorError.shapeMismatch(
+                "Attention.backward", "dO \(outputGradient.shape), P \(probabilities.shape) for query \(query.shape)")
+        }
+        let block = d.queryLength * d.keyLength
+        let group = d.queryHeads / d.keyValueHeads
+        let scale = 1 / Float(d.headDimension).squareRoot()
+        let (qStride, kvStride) = (d.queryHeads * d.headDimension, d.keyValueHeads * d.headDimension)
+        var dQuery = try Tensor.zeros(query.shape)
+        var dKey = try Tensor.zeros(key.shape)
+        var dValue = try Tensor.zeros(value.shape)
+        guard query.count > 0, key.count > 0 else { return (dQuery, dKey, dValue) }
+        var scratch = [Float](repeating: 0, count: block)
+        query.withUnsafeBufferPointer { q in
+        key.withUnsafeBufferPointer { k in
+        value.withUnsafeBufferPointer { v in
+        probabilities.withUnsafeBufferPointer { p in
+        outputGradient.withUnsafeBufferPointer { dO in
+        dQuery.withUnsafeMutableBufferPointer { dq in
+        dKey.withUnsafeMutableBufferPointer { dk in
+        dValue.withUnsafeMutableBufferPointer { dv in
+        scratch.withUnsafeMutableBufferPointer { dS in
+            for b in 0..<d.batch {
+                for h in 0..<d.queryHeads {
+                    let weights = p.baseAddress! + (b * d.queryHeads + h) * block
+                    let qOffset = b * d.queryLength * qStride + h * d.headDimension
+                    let kvOffset = b * d.keyLength * kvStride + (h / group) * d.headDimension
+                    BLAS.gemm(
+                        transposeA: false, transposeB: true, m: d.queryLength, n: d.keyLength, k: d.headDimension,
+                        a: dO.baseAddress! + qOffset, lda: qStride, b: v.baseAddress! + kvOffset, ldb: kvStride,
+                        c: dS.baseAddress!, ldc: d.keyLength)
+                    for t in 0..<d.queryLength {
+                        let row = t * d.keyLength
+                        var dot: Float = 0
+                        for j in 0..<d.keyLength { dot += dS[row + j] * weights[row + j] }
+                        for j in 0..<d.keyLength { dS[row + j] = weights[row + j] * (dS[row + j] - dot) * scale }
+                    }
+                    BLAS.gemm(
+                        transposeA: false, transposeB: false, m: d.queryLength, n: d.headDimension, k: d.keyLength,
+                        a: dS.baseAddress!, lda: d.keyLength, b: k.baseAddress! + kvOffset, ldb: kvStride,
+                        c: dq.baseAddress! + qOffset, ldc: qStride)
+                    BLAS.gemm(
+                        transposeA: true, transposeB: false, m: d.keyLength, n: d.headDimension, k: d.queryLength,
+                        a: dS.baseAddress!, lda: d.keyLength, b: q.baseAddress! + qOffset, ldb: qStride,
+                        beta: 1, c: dk.baseAddress! + kvOffset, ldc: kvStride)
+                    BLAS.gemm(
+                        transposeA: true, transposeB: false, m: d.keyLength, n: d.headDimension, k: d.queryLength,
+                        a: weights, lda: d.keyLength, b: dO.baseAddress! + qOffset, ldb: qStride,
+                        beta: 1, c: dv.baseAddress! + kvOffset, ldc: kvStride)
+                }
+            }
+        }}}}}}}}}
+        return (dQuery, dKey, dValue)
+    }
+
+    /// Sets masked scores of one `(batch row, head)` block `[queryLength, keyLength]` to `-infinity`.
+    static func applyMask(
+        _ scores: UnsafeMutablePointer<Float>, batchRow b: Int, dimensions d: Dimensions, keyMask: [Bool]?, causal: Bool
+    ) {
+        let offset = d.keyLength - d.queryLength
+        for t in 0..<d.queryLength {
+            let row = scores + t * d.keyLength
+            if causal {
+                let firstHidden = max(0, min(d.keyLength, t + offset + 1))
+                for j in firstHidden..<d.keyLength { row[j] = -.infinity }
+            }
+            if let keyMask {
+                for j in 0..<d.keyLength where !keyMask[b * d.keyLength + j] { row[j] = -.infinity }
+            }
+        }
+    }
+}
