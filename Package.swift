@@ -37,5 +37,6 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer"]),
+        .testTarget(name: "PEFTTests", dependencies: ["PEFT"]),
     ]
 )
