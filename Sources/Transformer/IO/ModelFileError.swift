@@ -36,6 +36,7 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
     /// Associated values: the index path, the shard file name, the tensor name.
     case tensorNotInShard(index: String, shard: String, key: String)
 
+    /// One line: the file, the key where there is one, and what is wrong.
     public var description: String {
         switch self {
         case let .unreadable(path, reason):
