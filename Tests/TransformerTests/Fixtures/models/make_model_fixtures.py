@@ -23,6 +23,7 @@ expected.json layout (all token ids are indices into the vocabulary):
       "compute_dtype": "float32",                # logits were computed in float32; bfloat16 weights
                                                  # were upcast to float32 exactly before computing
       "attn_implementation": "eager",
+      "note": str,                               # the same facts in words
       "cases": [
         {
           "name": str,
@@ -194,6 +195,14 @@ def make_model(name, *, seed, std, weights_dtype=torch.float32, old_rope_style=F
         "weights_dtype": str(weights_dtype).removeprefix("torch."),
         "compute_dtype": "float32",
         "attn_implementation": "eager",
+        "note": (
+            "logits[b][t] is the float32 next-token prediction after input_ids[b][t], from one forward "
+            "pass over the whole row with the given attention_mask (causal, padding keys masked) and "
+            "position_ids; null where attention_mask is 0. "
+            + ("The bfloat16 weights were upcast exactly to float32 and all arithmetic was float32. "
+               if weights_dtype == torch.bfloat16 else "Weights and arithmetic are float32. ")
+            + "greedy: 8 argmax steps after prompt_ids, no stop tokens, KV cache as in generate()."
+        ),
         "cases": cases,
         "greedy": {
             "prompt_ids": single["input_ids"][0],
@@ -218,6 +227,7 @@ def make_python_safetensors():
         "u8.bytes": torch.tensor([1, 2, 3], dtype=torch.uint8),
     }
     metadata = {"format": "pt", "source": "make_model_fixtures.py"}
+    # The library keeps metadata in a hash map, so its key order (only) may change between runs.
     save_file(tensors, SAFETENSORS_DIR / "python-mixed.safetensors", metadata=metadata)
     dtype_names = {
         torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.float64: "F64",
