@@ -8,39 +8,47 @@ import Foundation
 /// - `key`, `value: [batch, keyLength, keyValueHeads, headDimension]`, `queryHeads` a multiple of
 ///   `keyValueHeads` (query head `h` reads key/value head `h / (queryHeads / keyValueHeads)`).
 ///
-/// Masking: query `t` may attend key `j` when `keyMask[b · keyLength + j]` is `true` (or no mask is
-/// given) and, if `causal`, `j ≤ t + keyLength − queryLength`. The causal rule is aligned at the
+/// A preallocated cache can be read in place: `key` and `value` may hold `keyCapacity ≥ keyLength`
+/// slots per batch row, of which the first `keyLength` are used.
+///
+/// Masking: query `t` may attend key `j < keyLength` when `keyMask[b · keyCapacity + j]` is `true`
+/// (or no mask is given) and, if `causal`, `j ≤ t + keyLength − queryLength`. The causal rule is aligned at the
 /// end, so keys in front of the queries — a cached past, or a prefix of virtual tokens — are
 /// visible to every query. A query with no visible key outputs zeros. Scores are scaled by
 /// `1/√headDimension`.
 public enum Attention {
     /// The validated sizes of one attention call.
     public struct Dimensions: Sendable, Equatable {
-        public let batch: Int, queryLength: Int, keyLength: Int
+        public let batch: Int, queryLength: Int, keyLength: Int, keyCapacity: Int
         public let queryHeads: Int, keyValueHeads: Int, headDimension: Int
 
+        /// - Parameter keyLength: the key slots in use; `nil` for all of `key[1]`.
         /// - Throws: ``TensorError/shapeMismatch(_:_:)`` if the shapes do not fit the layouts above.
-        public init(query: [Int], key: [Int], value: [Int]) throws {
+        public init(query: [Int], key: [Int], value: [Int], keyLength: Int? = nil) throws {
             guard query.count == 4, key.count == 4, key == value, query[0] == key[0], query[3] == key[3],
-                  key[2] > 0, query[2] % key[2] == 0 else {
-                throw TensorError.shapeMismatch("Attention", "query \(query), key \(key), value \(value)")
+                  key[2] > 0, query[2] % key[2] == 0, (0...key[1]).contains(keyLength ?? key[1]) else {
+                throw TensorError.shapeMismatch(
+                    "Attention", "query \(query), key \(key), value \(value), key length \(keyLength ?? key[1])")
             }
             (batch, queryLength, queryHeads, headDimension) = (query[0], query[1], query[2], query[3])
-            (keyLength, keyValueHeads) = (key[1], key[2])
+            (keyCapacity, keyValueHeads) = (key[1], key[2])
+            self.keyLength = keyLength ?? key[1]
         }
     }
 
     /// Attention output `[batch, queryLength, queryHeads, headDimension]` and, when
     /// `saveProbabilities`, the attention weights `[batch, queryHeads, queryLength, keyLength]`
     /// for ``backward(query:key:value:probabilities:outputGradient:)``.
+    /// - Parameter keyLength: the leading key slots in use (a cache's fill level); `nil` for all.
     /// - Throws: ``TensorError/shapeMismatch(_:_:)`` for misfitting shapes or a mask that does not
-    ///   hold `batch · keyLength` entries.
+    ///   hold `batch · keyCapacity` entries.
     public static func forward(
-        query: Tensor, key: Tensor, value: Tensor, keyMask: [Bool]?, causal: Bool, saveProbabilities: Bool
+        query: Tensor, key: Tensor, value: Tensor, keyLength: Int? = nil, keyMask: [Bool]?, causal: Bool,
+        saveProbabilities: Bool
     ) throws -> (output: Tensor, probabilities: Tensor?) {
-        let d = try Dimensions(query: query.shape, key: key.shape, value: value.shape)
-        if let keyMask, keyMask.count != d.batch * d.keyLength {
-            throw TensorError.shapeMismatch("Attention", "key mask of \(keyMask.count) for \(d.batch)×\(d.keyLength) keys")
+        let d = try Dimensions(query: query.shape, key: key.shape, value: value.shape, keyLength: keyLength)
+        if let keyMask, keyMask.count != d.batch * d.keyCapacity {
+            throw TensorError.shapeMismatch("Attention", "key mask of \(keyMask.count) for \(d.batch)×\(d.keyCapacity) keys")
         }
         let block = d.queryLength * d.keyLength
         let group = d.queryHeads / d.keyValueHeads
@@ -54,7 +62,7 @@ public enum Attention {
                         probabilities.withUnsafeMutableBufferPointer { p in
                             for b in 0..<d.batch {
                                 for h in 0..<d.queryHeads {
-                                    let kvOffset = b * d.keyLength * d.keyValueHeads * d.headDimension + (h / group) * d.headDimension
+                                    let kvOffset = b * d.keyCapacity * d.keyValueHeads * d.headDimension + (h / group) * d.headDimension
                                     let qOffset = b * d.queryLength * d.queryHeads * d.headDimension + h * d.headDimension
                                     guard d.keyLength > 0 else {
                                         for t in 0..<d.queryLength {
@@ -88,7 +96,8 @@ public enum Attention {
         return (output, saved)
     }
 
-    /// Gradients of ``forward(query:key:value:keyMask:causal:saveProbabilities:)`` with respect to
+    /// Gradients of ``forward(query:key:value:keyLength:keyMask:causal:saveProbabilities:)`` (with all
+    /// key slots in use) with respect to
     /// query, key and value, from the saved probabilities `P`:
     /// `dP = dO·Vᵀ`, `dS = P ⊙ (dP − rowsum(dP ⊙ P)) / √d`, `dQ = dS·K`, `dK = dSᵀ·Q`, `dV = Pᵀ·dO`
     /// (key/value gradients summed over the query heads of a group).
@@ -165,7 +174,7 @@ public enum Attention {
                 for j in firstHidden..<d.keyLength { row[j] = -.infinity }
             }
             if let keyMask {
-                for j in 0..<d.keyLength where !keyMask[b * d.keyLength + j] { row[j] = -.infinity }
+                for j in 0..<d.keyLength where !keyMask[b * d.keyCapacity + j] { row[j] = -.infinity }
             }
         }
     }

@@ -100,6 +100,22 @@ struct KernelTests {
         }
     }
 
+    @Test("Reading the first keyLength slots of a larger buffer equals attention over exactly those keys")
+    func keyCapacity() throws {
+        let q = randomTensor([2, 1, 2, 4], seed: 8)
+        let k = randomTensor([2, 6, 1, 4], seed: 9), v = randomTensor([2, 6, 1, 4], seed: 10)
+        let mask = [true, true, false, true, true, true,  false, true, true, true, false, false]
+        let (inPlace, _) = try Attention.forward(query: q, key: k, value: v, keyLength: 4, keyMask: mask, causal: true, saveProbabilities: false)
+        let trimmedMask = Array(mask[0..<4] + mask[6..<10])
+        let (exact, _) = try Attention.forward(
+            query: q, key: k.slice(alongAxis: 1, 0..<4), value: v.slice(alongAxis: 1, 0..<4), keyMask: trimmedMask,
+            causal: true, saveProbabilities: false)
+        #expect(maxDifference(inPlace, exact) < 1e-6)
+        #expect(throws: TensorError.self) {
+            try Attention.forward(query: q, key: k, value: v, keyLength: 7, keyMask: nil, causal: true, saveProbabilities: false)
+        }
+    }
+
     @Test("A query with every key masked outputs zeros")
     func fullyMaskedQuery() throws {
         let q = randomTensor([1, 1, 1, 4], seed: 1)
