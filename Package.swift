@@ -36,7 +36,7 @@ let package = Package(
         ),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd"]),
-        .testTarget(name: "TransformerTests", dependencies: ["Transformer"]),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer"], exclude: ["Fixtures"]),
         .testTarget(name: "PEFTTests", dependencies: ["PEFT"]),
     ]
 )

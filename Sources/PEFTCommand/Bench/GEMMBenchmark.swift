@@ -40,8 +40,8 @@ struct GEMMBenchmark: ParsableCommand {
             var wrapperTimes: [Double] = [], directTimes: [Double] = []
             let deadline = Date().addingTimeInterval(2 * seconds)
             repeat {
-                wrapperTimes.append(try time { _ = try Tensor.matmul(a, b) })
-                directTimes.append(time {
+                wrapperTimes.append(try Timing.seconds { _ = try Tensor.matmul(a, b) })
+                directTimes.append(Timing.seconds {
                     a.withUnsafeBufferPointer { pa in
                         b.withUnsafeBufferPointer { pb in
                             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1,
@@ -50,24 +50,14 @@ struct GEMMBenchmark: ParsableCommand {
                     }
                 })
             } while Date() < deadline || wrapperTimes.count < 5
-            let wrapper = flops / median(wrapperTimes) / 1e9
-            let direct = flops / median(directTimes) / 1e9
+            let wrapper = flops / Timing.median(wrapperTimes) / 1e9
+            let direct = flops / Timing.median(directTimes) / 1e9
             let overhead = (direct / wrapper - 1) * 100
             if json {
-                print(#"{"bench": "gemm", "n": \#(n), "matmul_gflops": \#(rounded(wrapper)), "cblas_gflops": \#(rounded(direct)), "overhead_percent": \#(rounded(overhead)), "runs": \#(wrapperTimes.count)}"#)
+                print(#"{"bench": "gemm", "n": \#(n), "matmul_gflops": \#(Timing.rounded(wrapper)), "cblas_gflops": \#(Timing.rounded(direct)), "overhead_percent": \#(Timing.rounded(overhead)), "runs": \#(wrapperTimes.count)}"#)
             } else {
                 print(String(format: "%5d   %21.1f   %19.1f   %+7.2f %%", n, wrapper, direct, overhead))
             }
         }
     }
-
-    private func time(_ body: () throws -> Void) rethrows -> Double {
-        let start = DispatchTime.now().uptimeNanoseconds
-        try body()
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    }
-
-    private func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-
-    private func rounded(_ value: Double) -> Double { (value * 100).rounded() / 100 }
 }

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Autograd
+import Tensor
+import Transformer
+
+/// `peft bench forward`: inference throughput of the full forward pass (all logits, no gradients).
+struct ForwardBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forward",
+        abstract: "Tokens/s of a no-gradient forward pass over [batch, seq] tokens (logits at every position).")
+
+    @Option(help: "Model shape: small or base (shared/anchors/configs.json).")
+    var config: BenchShape = .small
+
+    @Option(help: "Timed repetitions (after two warm-up passes).")
+    var steps = 8
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func run() throws {
+        guard steps > 0 else { throw ValidationError("--steps must be positive") }
+        let modelConfig = try config.config()
+        let model = try LlamaModel(randomWithConfig: modelConfig, seed: 0)
+        let (rows, sequence) = config.batch
+        var generator = SeededGenerator(seed: 1)
+        let tokens = (0..<(rows * sequence)).map { _ in Int(generator.next() % UInt64(modelConfig.vocabSize)) }
+        let batch = try TokenBatch(rows: (0..<rows).map { Array(tokens[($0 * sequence)..<(($0 + 1) * sequence)]) })
+        var times: [Double] = []
+        for step in 0..<(steps + 2) {
+            let time = try Timing.seconds { _ = try GradientMode.withoutGradients { try model(batch) } }
+            if step >= 2 { times.append(time) }
+        }
+        let seconds = Timing.median(times)
+        let tokensPerSecond = Double(rows * sequence) / seconds
+        if json {
+            print(#"{"impl": "swift-peft", "bench": "forward", "config": "\#(config.rawValue)", "batch": \#(rows), "seq": \#(sequence), "step_s": \#(Timing.rounded(seconds * 100) / 100), "tokens_per_s": \#(Timing.rounded(tokensPerSecond))}"#)
+        } else {
+            print("forward \(config.rawValue): batch \(rows) × seq \(sequence), median \(String(Int(seconds * 1000))) ms, \(Int(tokensPerSecond)) tokens/s (BLAS: \(BLAS.configuration))")
+        }
+    }
+}

@@ -1,0 +1,238 @@
+import Autograd
+import Tensor
+
+extension LlamaModel {
+    /// Which positions the forward pass computes logits for.
+    public enum LogitPositions: Sendable {
+        /// Every token slot: `[batch, length, vocab]` (training, scoring).
+        case all
+        /// The last slot of each row only: `[batch, 1, vocab]` (generation with left padding).
+        case last
+    }
+
+    /// Runs the model over `batch`.
+    ///
+    /// - Parameters:
+    ///   - batch: the tokens, their padding mask, positions and instruction mask.
+    ///   - hooks: an adapter's changes to the computation (see ``ForwardHooks``); `nil` for the plain
+    ///     backbone.
+    ///   - cache: when given, keys and values are written to it and attention reads every cached
+    ///     slot; the first pass over an empty cache (prefill) also stores the prefixes. Inference
+    ///     only: no gradient flows through cached attention.
+    ///   - logits: `.all` positions, or the `.last` slot of each row.
+    /// - Returns: logits at the token slots (virtual tokens excluded), `[batch, length or 1, vocab]`.
+    /// - Throws: ``ModelError/invalidInput(_:)`` for an empty batch, a token id outside the
+    ///   vocabulary (naming row and slot) or hooks whose prefixes do not match what they declared;
+    ///   ``TensorError`` from the kernels.
+    public func callAsFunction(
+        _ batch: TokenBatch, hooks: (any ForwardHooks)? = nil, cache: KVCache? = nil, logits: LogitPositions = .all
+    ) throws -> Variable {
+        let plan = try ForwardPlan(model: self, batch: batch, hooks: hooks, cache: cache)
+        let (rows, length, width) = (batch.batch, batch.length, config.hiddenSize)
+        var hidden = try Variable.embedding(embedTokens, ids: plan.tokenIDs).reshaped([rows, length, width])
+        if plan.inputSlots > 0 {
+            guard let prefix = try hooks?.inputPrefix(context: plan.context), prefix.shape == [rows, plan.inputSlots, width] else {
+                throw ModelError.invalidInput("hooks declared \(plan.inputSlots) input prefix slots but gave no [\(rows), \(plan.inputSlots), \(width)] prefix")
+            }
+            hidden = try Variable.concatenate([prefix, hidden], alongAxis: 1)
+        }
+        try cache?.record(plan)
+        for (index, layer) in layers.enumerated() {
+            hidden = try decoderLayer(index, layer, hidden, plan: plan, hooks: hooks, cache: cache)
+        }
+        var output = try Variable.rmsNorm(hidden, weight: finalNorm, epsilon: Float(config.rmsNormEps))
+        if plan.inputSlots > 0 {
+            output = try output.slice(alongAxis: 1, plan.inputSlots..<(plan.inputSlots + length))
+        }
+        if logits == .last {
+            output = try output.slice(alongAxis: 1, (length - 1)..<length)
+        }
+        return try Variable.linear(output, weight: lmHead)
+    }
+
+    private func decoderLayer(
+        _ index: Int, _ layer: Layer, _ hidden: Variable, plan: ForwardPlan, hooks: (any ForwardHooks)?, cache: KVCache?
+    ) throws -> Variable {
+        let (rows, sequence) = (plan.context.batch.batch, plan.sequenceLength)
+        let (heads, keyValueHeads, headWidth) = (config.numAttentionHeads, config.numKeyValueHeads, config.headDim)
+        let epsilon = Float(config.rmsNormEps)
+        func project(_ input: Variable, _ projection: Projection) throws -> Variable {
+            let output = try Variable.linear(input, weight: layer.weight(of: projection))
+            guard let delta = try hooks?.projectionDelta(layer: index, projection: projection, input: input, context: plan.context) else {
+                return output
+            }
+            return try output + delta
+        }
+
+        let normalized = try Variable.rmsNorm(hidden, weight: layer.inputNorm, epsilon: epsilon)
+        let query = try Variable.rope(project(normalized, .query).reshaped([rows, sequence, heads, headWidth]),
+                                      rotary: rotary, positions: plan.sequencePositions)
+        let key = try Variable.rope(project(normalized, .key).reshaped([rows, sequence, keyValueHeads, headWidth]),
+                                    rotary: rotary, positions: plan.sequencePositions)
+        let value = try project(normalized, .value).reshaped([rows, sequence, keyValueHeads, headWidth])
+
+        var prefixKey: Variable?, prefixValue: Variable?, prefixLengths: [Int]?
+        if plan.layerSlots > 0 {
+            let tokens = plan.inputSlots..<sequence
+            let tokenHidden = plan.inputSlots > 0 ? try hidden.slice(alongAxis: 1, tokens) : hidden
+            let tokenNormalized = plan.inputSlots > 0 ? try normalized.slice(alongAxis: 1, tokens) : normalized
+            if let prefix = try hooks?.layerPrefix(
+                layer: index, hiddenStates: tokenHidden, normalizedHiddenStates: tokenNormalized, context: plan.context) {
+                guard prefix.prompts.shape == [rows, plan.layerSlots, config.hiddenSize], prefix.lengths.count == rows,
+                      zip(prefix.lengths, plan.context.layerPrefixLengths).allSatisfy({ $0 >= 0 && $0 <= $1 }) else {
+                    throw ModelError.invalidInput(
+                        "layer \(index): a prefix of \(prefix.prompts.shape) with lengths \(prefix.lengths) does not fit the declared \(plan.context.layerPrefixLengths) in [\(rows), \(plan.layerSlots), \(config.hiddenSize)]")
+                }
+                let promptsNormalized = try Variable.rmsNorm(prefix.prompts, weight: layer.inputNorm, epsilon: epsilon)
+                prefixKey = try Variable.rope(
+                    Variable.linear(promptsNormalized, weight: layer.keyProjection)
+                        .reshaped([rows, plan.layerSlots, keyValueHeads, headWidth]),
+                    rotary: rotary, positions: plan.layerPrefixPositions(lengths: prefix.lengths))
+                prefixValue = try Variable.linear(promptsNormalized, weight: layer.valueProjection)
+                    .reshaped([rows, plan.layerSlots, keyValueHeads, headWidth])
+                prefixLengths = prefix.lengths
+            }
+        }
+
+        let attended: Variable
+        if let cache {
+            try cache.writePrefix(layer: index, keys: prefixKey?.value, values: prefixValue?.value, lengths: prefixLengths, plan: plan)
+            try cache.write(layer: index, keys: key.value, values: value.value, at: plan.sequenceStart)
+            let (output, _) = try Attention.forward(
+                query: query.value, key: cache.keys[index], value: cache.values[index],
+                keyLength: plan.sequenceStart + sequence, keyMask: cache.masks[index], causal: true, saveProbabilities: false)
+            attended = Variable(output)
+        } else if let prefixKey, let prefixValue, let prefixLengths {
+            attended = try Variable.attention(
+                query: query, key: Variable.concatenate([prefixKey, key], alongAxis: 1),
+                value: Variable.concatenate([prefixValue, value], alongAxis: 1),
+                keyMask: plan.keyMask(prefixLengths: prefixLengths))
+        } else {
+            attended = try Variable.attention(query: query, key: key, value: value, keyMask: plan.keyMask(prefixLengths: nil))
+        }
+        let attentionOutput = try project(attended.reshaped([rows, sequence, heads * headWidth]), .output)
+        let afterAttention = try hidden + attentionOutput
+        let normalizedAgain = try Variable.rmsNorm(afterAttention, weight: layer.postAttentionNorm, epsilon: epsilon)
+        let gated = try Variable.swiGLU(gate: project(normalizedAgain, .gate), up: project(normalizedAgain, .up))
+        return try afterAttention + project(gated, .down)
+    }
+}
+
+/// The slot layout of one forward pass: token ids made safe, prefix widths, RoPE positions, masks,
+/// and where the pass writes into a cache.
+struct ForwardPlan {
+    let context: ForwardContext
+    /// Token ids with padding slots replaced by 0, `[batch · length]`.
+    let tokenIDs: [Int]
+    let inputSlots: Int, layerSlots: Int
+    /// Input-prefix slots plus token slots.
+    let sequenceLength: Int
+    /// RoPE positions of the sequence slots, `[batch · sequenceLength]`.
+    let sequencePositions: [Int]
+    /// Validity of the sequence slots, `[batch · sequenceLength]`.
+    let sequenceMask: [Bool]
+    /// The first cache slot this pass writes (its layer prefix), and the first of its sequence.
+    let cacheStart: Int, sequenceStart: Int
+
+    init(model: LlamaModel, batch: TokenBatch, hooks: (any ForwardHooks)?, cache: KVCache?) throws {
+        let (rows, length, vocabulary) = (batch.batch, batch.length, model.config.vocabSize)
+        guard length > 0 else { throw ModelError.invalidInput("a forward pass needs at least one token slot") }
+        if let bad = batch.tokens.indices.first(where: { batch.mask[$0] && !(0..<vocabulary).contains(batch.tokens[$0]) }) {
+            throw ModelError.invalidInput(
+                "token id \(batch.tokens[bad]) at row \(bad / length), slot \(bad % length) is outside the vocabulary of \(vocabulary)")
+        }
+        if let cache, cache.batch != rows {
+            throw ModelError.invalidInput("KV cache for \(cache.batch) rows used with a batch of \(rows)")
+        }
+        let decoding = (cache?.length ?? 0) > 0
+        let none = [Int](repeating: 0, count: rows)
+        let inputLengths = decoding ? none : hooks?.inputPrefixLengths(for: batch) ?? none
+        let layerLengths = decoding ? none : hooks?.layerPrefixLengths(for: batch) ?? none
+        guard inputLengths.count == rows, layerLengths.count == rows,
+              (inputLengths + layerLengths).allSatisfy({ $0 >= 0 }) else {
+            throw ModelError.invalidInput("hooks gave prefix lengths \(inputLengths), \(layerLengths) for \(rows) rows")
+        }
+        context = ForwardContext(batch: batch, inputPrefixLengths: inputLengths, layerPrefixLengths: layerLengths, isDecoding: decoding)
+        tokenIDs = zip(batch.tokens, batch.mask).map { $1 ? $0 : 0 }
+        inputSlots = context.inputPrefixSlots
+        layerSlots = context.layerPrefixSlots
+        sequenceLength = inputSlots + length
+
+        var sequencePositions: [Int] = [], sequenceMask: [Bool] = []
+        for row in 0..<rows {
+            let base = decoding ? cache?.nextPositions[row] ?? 0 : layerLengths[row] + inputLengths[row]
+            let inputOffset = inputSlots - inputLengths[row]
+            sequenceMask += (0..<inputSlots).map { $0 >= inputOffset } + batch.mask[(row * length)..<((row + 1) * length)]
+            sequencePositions += (0..<inputSlots).map { layerLengths[row] + max(0, $0 - inputOffset) }
+            sequencePositions += batch.positions[(row * length)..<((row + 1) * length)].map { base + $0 }
+        }
+        self.sequencePositions = sequencePositions
+        self.sequenceMask = sequenceMask
+        cacheStart = cache?.length ?? 0
+        sequenceStart = cacheStart + layerSlots
+    }
+
+    /// Validity of the layer prefix slots, `[batch · layerSlots]`: row `r`'s last `lengths[r]`.
+    func layerPrefixMask(lengths: [Int]) -> [Bool] {
+        lengths.flatMap { length in (0..<layerSlots).map { $0 >= layerSlots - length } }
+    }
+
+    /// RoPE positions of the layer prefix slots: `0..<lengths[r]` on row `r`'s used slots.
+    func layerPrefixPositions(lengths: [Int]) -> [Int] {
+        lengths.flatMap { length in (0..<layerSlots).map { max(0, $0 - (layerSlots - length)) } }
+    }
+
+    /// The mask over `[layer prefix; sequence]` keys (no prefix part when `prefixLengths` is nil),
+    /// or `nil` when every key is valid.
+    func keyMask(prefixLengths: [Int]?) -> [Bool]? {
+        let rows = context.batch.batch
+        let prefixMask = prefixLengths.map(layerPrefixMask(lengths:))
+        let width = prefixLengths == nil ? 0 : layerSlots
+        var mask: [Bool] = []
+        mask.reserveCapacity(rows * (width + sequenceLength))
+        for row in 0..<rows {
+            if let prefixMask { mask += prefixMask[(row * width)..<((row + 1) * width)] }
+            mask += sequenceMask[(row * sequenceLength)..<((row + 1) * sequenceLength)]
+        }
+        return mask.allSatisfy { $0 } ? nil : mask
+    }
+}
+
+extension KVCache {
+    /// Records the slots a forward pass is about to write: the validity of its sequence slots in
+    /// every layer, the new fill level, and each row's next position. Called before the layers
+    /// run, since attention reads the masks. After a forward pass throws, ``reset()`` the cache.
+    /// - Throws: ``ModelError/invalidInput(_:)`` if the pass does not fit in the remaining capacity.
+    func record(_ plan: ForwardPlan) throws {
+        let rows = plan.context.batch.batch
+        let sequence = plan.sequenceLength
+        guard plan.sequenceStart + sequence <= capacity else {
+            throw ModelError.invalidInput(
+                "KV cache of \(capacity) slots cannot hold \(plan.sequenceStart + sequence) (\(length) already filled)")
+        }
+        for row in 0..<rows {
+            var last = -1
+            for slot in 0..<sequence {
+                let valid = plan.sequenceMask[row * sequence + slot]
+                for layer in masks.indices { masks[layer][row * capacity + plan.sequenceStart + slot] = valid }
+                if valid { last = max(last, plan.sequencePositions[row * sequence + slot]) }
+            }
+            if last >= 0 { nextPositions[row] = last + 1 }
+        }
+        length = plan.sequenceStart + sequence
+    }
+
+    /// Writes layer `layer`'s prefix keys and values (`[batch, layerSlots, kvHeads, headDim]`) into
+    /// the prefix slots of the pass and marks the used ones valid; with no prefix at this layer,
+    /// marks the slots invalid.
+    func writePrefix(layer: Int, keys: Tensor?, values: Tensor?, lengths: [Int]?, plan: ForwardPlan) throws {
+        guard plan.layerSlots > 0 else { return }
+        let slotMask = lengths.map(plan.layerPrefixMask(lengths:))
+        for row in 0..<batch {
+            for slot in 0..<plan.layerSlots {
+                masks[layer][row * capacity + plan.cacheStart + slot] = slotMask?[row * plan.layerSlots + slot] ?? false
+            }
+        }
+        if let keys, let values { try write(layer: layer, keys: keys, values: values, at: plan.cacheStart) }
+    }
+}

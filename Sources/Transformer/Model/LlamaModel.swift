@@ -1,0 +1,141 @@
+import Autograd
+import Foundation
+import Tensor
+
+/// A LLaMA-family decoder-only language model (`LlamaForCausalLM`): token embedding, decoder
+/// layers of RMSNorm → grouped-query attention with RoPE → RMSNorm → SwiGLU MLP, a final RMSNorm
+/// and the LM head (or the tied embedding).
+///
+/// Parameters are `Variable` leaves named by their Hugging Face keys (``namedParameters``), so a
+/// checkpoint loads by name and adapters address modules by the same paths. The weights are frozen
+/// (no gradient) unless the model is built with `trainable: true` (full fine-tuning).
+public final class LlamaModel {
+    /// The weights of one decoder layer.
+    public struct Layer {
+        public let queryProjection, keyProjection, valueProjection, outputProjection: Variable
+        public let gateProjection, upProjection, downProjection: Variable
+        public let inputNorm, postAttentionNorm: Variable
+
+        /// The weight of `projection`, `[out, in]`.
+        public func weight(of projection: Projection) -> Variable {
+            switch projection {
+            case .query: return queryProjection
+            case .key: return keyProjection
+            case .value: return valueProjection
+            case .output: return outputProjection
+            case .gate: return gateProjection
+            case .up: return upProjection
+            case .down: return downProjection
+            }
+        }
+    }
+
+    /// The model's shape and constants.
+    public let config: LlamaConfig
+    /// RoPE with the config's base and head width, half-split like transformers' LLaMA.
+    public let rotary: RotaryEmbedding
+    /// `model.embed_tokens.weight`, `[vocab, hidden]`.
+    public let embedTokens: Variable
+    /// The decoder layers.
+    public let layers: [Layer]
+    /// `model.norm.weight`, `[hidden]`.
+    public let finalNorm: Variable
+    /// `lm_head.weight`, `[vocab, hidden]`; the embedding itself when tied.
+    public let lmHead: Variable
+    /// Every parameter by Hugging Face key (without `lm_head.weight` when tied), in a stable order.
+    public let namedParameters: [(name: String, variable: Variable)]
+
+    /// A model with the given weights.
+    ///
+    /// - Parameters:
+    ///   - weights: a tensor per Hugging Face key; extra keys are ignored, `lm_head.weight` is not
+    ///     needed when the config ties embeddings.
+    ///   - trainable: whether the weights require gradients (full fine-tuning).
+    /// - Throws: ``ModelError/badWeight(_:_:)`` naming the first missing or misshaped key;
+    ///   ``ModelError/invalidConfiguration(_:)`` for a head width RoPE cannot use.
+    public init(config: LlamaConfig, weights: (String) throws -> Tensor?, trainable: Bool = false) throws {
+        self.config = config
+        do {
+            rotary = try RotaryEmbedding(headDimension: config.headDim, theta: Float(config.ropeTheta))
+        } catch {
+            throw ModelError.invalidConfiguration("head_dim \(config.headDim) must be even for RoPE")
+        }
+        let shapes = config.expectedWeightShapes
+        var named: [(String, Variable)] = []
+        func load(_ name: String) throws -> Variable {
+            guard let tensor = try weights(name) else { throw ModelError.badWeight(name, "missing") }
+            guard let expected = shapes[name], tensor.shape == expected else {
+                throw ModelError.badWeight(name, "shape \(tensor.shape), expected \(shapes[name] ?? [])")
+            }
+            let variable = Variable(tensor, requiresGradient: trainable, name: name)
+            named.append((name, variable))
+            return variable
+        }
+        embedTokens = try load(LlamaWeightNames.embedTokens)
+        layers = try (0..<config.numHiddenLayers).map { index in
+            let names = LlamaWeightNames.layer(index)
+            return Layer(
+                queryProjection: try load(names.queryProjection), keyProjection: try load(names.keyProjection),
+                valueProjection: try load(names.valueProjection), outputProjection: try load(names.outputProjection),
+                gateProjection: try load(names.gateProjection), upProjection: try load(names.upProjection),
+                downProjection: try load(names.downProjection), inputNorm: try load(names.inputNorm),
+                postAttentionNorm: try load(names.postAttentionNorm))
+        }
+        finalNorm = try load(LlamaWeightNames.finalNorm)
+        lmHead = config.tieWordEmbeddings ? embedTokens : try load(LlamaWeightNames.lmHead)
+        namedParameters = named
+    }
+
+    /// A model read from a safetensors file or sharded checkpoint.
+    /// - Throws: what the source throws while reading, and ``ModelError/badWeight(_:_:)``.
+    public convenience init(config: LlamaConfig, source: any TensorSource, trainable: Bool = false) throws {
+        try self.init(config: config, weights: { source.contains($0) ? try source.tensor(named: $0) : nil },
+                      trainable: trainable)
+    }
+
+    /// A randomly initialised model, as transformers initialises `LlamaForCausalLM`: linear and
+    /// embedding weights from `N(0, initializerRange²)`, norms at one.
+    /// - Throws: ``ModelError`` if the config is unusable.
+    public convenience init(
+        randomWithConfig config: LlamaConfig, seed: UInt64, initializerRange: Float = 0.02, trainable: Bool = false
+    ) throws {
+        var generator = SeededGenerator(seed: seed)
+        var tensors: [String: Tensor] = [:]
+        for (name, shape) in config.expectedWeightShapes.sorted(by: { $0.key < $1.key }) {
+            tensors[name] = shape.count == 1
+                ? try Tensor.ones(shape)
+                : try Tensor.normal(shape, std: initializerRange, generator: &generator)
+        }
+        try self.init(config: config, weights: { tensors[$0] }, trainable: trainable)
+    }
+
+    /// The current weights by Hugging Face key, for saving.
+    public var weights: [String: Tensor] {
+        Dictionary(uniqueKeysWithValues: namedParameters.map { ($0.name, $0.variable.value) })
+    }
+
+    /// The number of scalar parameters.
+    public var parameterCount: Int { namedParameters.reduce(0) { $0 + $1.variable.value.count } }
+}
+
+extension LlamaModel {
+    /// Loads the model of a Hugging Face folder (see ``ModelFolder``).
+    /// - Throws: ``ModelFileError`` for unreadable or inconsistent files, ``ModelError/badWeight(_:_:)``.
+    public convenience init(folder: ModelFolder, trainable: Bool = false) throws {
+        try self.init(config: folder.config, source: folder.weights, trainable: trainable)
+    }
+
+    /// Loads the model in the Hugging Face folder at `url`.
+    /// - Throws: what ``ModelFolder/init(_:)`` and ``init(folder:trainable:)`` throw.
+    public convenience init(contentsOf url: URL, trainable: Bool = false) throws {
+        try self.init(folder: ModelFolder(url), trainable: trainable)
+    }
+
+    /// Writes the model as a Hugging Face folder that transformers loads (`config.json` and
+    /// `model.safetensors` in `dtype`, plus `tokenizer` copied as `tokenizer.json` if given),
+    /// atomically (see ``ModelFolder/write(config:weights:to:dtype:tokenizer:)``).
+    /// - Throws: ``ModelFileError`` if a file cannot be written.
+    public func save(to url: URL, dtype: SafetensorsDType = .f32, tokenizer: URL? = nil) throws {
+        try ModelFolder.write(config: config, weights: weights, to: url, dtype: dtype, tokenizer: tokenizer)
+    }
+}
