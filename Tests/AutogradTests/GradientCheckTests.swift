@@ -56,6 +56,14 @@ let gradientCases: [GradientCase] = [
     GradientCase(name: "permute") { ([parameter([2, 3, 4], seed: 36)], { try $0[0].permuted([1, 2, 0]) * $0[0].permuted([1, 2, 0]) }) },
     GradientCase(name: "concatenate") { ([parameter([2, 3], seed: 37), parameter([2, 2], seed: 38)], { try Variable.concatenate($0, alongAxis: 1).squared() }) },
     GradientCase(name: "slice") { ([parameter([4, 3], seed: 39)], { try $0[0].slice(alongAxis: 0, 1..<3).squared() }) },
+    GradientCase(name: "selectRows") { ([parameter([4, 2, 3], seed: 48)], { try $0[0].selectRows([3, 0, 3]).squared() }) },
+    GradientCase(name: "scatterRows") { ([parameter([2, 2, 3], seed: 49)], { try $0[0].scatterRows([3, 1], count: 4).squared() }) },
+    GradientCase(name: "dropout") {
+        ([parameter([4, 5], seed: 50)], { inputs in
+            var generator = SeededGenerator(seed: 9)  // the same mask on every evaluation
+            return try inputs[0].dropout(probability: 0.3, generator: &generator)
+        })
+    },
     GradientCase(name: "embedding") { ([parameter([5, 3], seed: 40)], { try Variable.embedding($0[0], ids: [4, 1, 4, 0]).squared() }) },
     GradientCase(name: "attention: grouped heads, prefix, padding, causal") {
         ([parameter([2, 3, 4, 4], seed: 41), parameter([2, 5, 2, 4], seed: 42), parameter([2, 5, 2, 4], seed: 43)],

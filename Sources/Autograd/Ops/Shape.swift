@@ -52,3 +52,49 @@ extension Variable {
         }
     }
 }
+
+extension Variable {
+    /// The rows `indices` of this variable along its first axis: `[count, ...]` → `[indices.count, ...]`.
+    /// The gradient scatters back (repeated indices accumulate).
+    /// - Throws: ``TensorError/outOfRange(_:_:)`` for an index outside the first axis;
+    ///   ``TensorError/invalidShape(_:_:)`` for a scalar.
+    public func selectRows(_ indices: [Int]) throws -> Variable {
+        guard let count = shape.first else { throw TensorError.invalidShape("selectRows", "needs rank ≥ 1, got a scalar") }
+        let rest = Array(shape.dropFirst())
+        let table = try reshaped([count, rest.reduce(1, *)])
+        return try Variable.embedding(table, ids: indices).reshaped([indices.count] + rest)
+    }
+
+    /// Places the rows of this variable (`[indices.count, ...]`) at `indices` of a zero tensor with
+    /// `count` rows: the inverse of ``selectRows(_:)``, used to merge the results of sub-batches.
+    /// - Throws: ``TensorError`` if `indices` does not match the first axis or is outside `0..<count`.
+    public func scatterRows(_ indices: [Int], count: Int) throws -> Variable {
+        guard let rows = shape.first, rows == indices.count else {
+            throw TensorError.shapeMismatch("scatterRows", "\(shape) for \(indices.count) indices")
+        }
+        let rest = Array(shape.dropFirst())
+        let width = rest.reduce(1, *)
+        let scattered = try Tensor.scatterAddRows(value.reshaped([rows, width]), ids: indices, rows: count)
+        return Variable.operation(try scattered.reshaped([count] + rest), inputs: [self]) { grad in
+            try self.accumulateGradient(grad.reshaped([count, width]).gatherRows(indices).reshaped(self.shape))
+        }
+    }
+
+    /// Inverted dropout: each element is zeroed with probability `probability` and the survivors
+    /// are scaled by `1 / (1 − probability)`, with draws from `generator`. The identity when
+    /// `probability` is 0.
+    /// - Throws: ``TensorError/outOfRange(_:_:)`` unless `probability` is in `[0, 1)`.
+    public func dropout(probability: Float, generator: inout SeededGenerator) throws -> Variable {
+        guard probability >= 0, probability < 1 else {
+            throw TensorError.outOfRange("dropout", "probability \(probability) is not in [0, 1)")
+        }
+        guard probability > 0 else { return self }
+        let keep = 1 - probability
+        var mask = try Tensor.zeros(shape)
+        mask.withUnsafeMutableBufferPointer { m in
+            for i in 0..<m.count { m[i] = generator.nextUnitFloat() < keep ? 1 / keep : 0 }
+        }
+        let output = try value * mask
+        return Variable.operation(output, inputs: [self]) { grad in try self.accumulateGradient(grad * mask) }
+    }
+}

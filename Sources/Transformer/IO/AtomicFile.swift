@@ -10,7 +10,7 @@ import Foundation
 /// Writes files so that readers see either the old file or the complete new one, never a part:
 /// the bytes go to a temporary file in the same folder, which is flushed to disk and then renamed
 /// over the destination. On failure the temporary file is removed and the destination is untouched.
-enum AtomicFile {
+public enum AtomicFile {
     /// An open temporary file that accepts bytes.
     final class Sink {
         fileprivate let descriptor: Int32
@@ -75,7 +75,7 @@ enum AtomicFile {
 
     /// Writes `data` to `url` atomically.
     /// - Throws: ``ModelFileError/unwritable(path:reason:)``.
-    static func write(_ data: Data, to url: URL) throws {
+    public static func write(_ data: Data, to url: URL) throws {
         try write(to: url) { try $0.append(data) }
     }
 }
@@ -83,4 +83,41 @@ enum AtomicFile {
 /// `write(2)`, under a name that `AtomicFile`'s own `write` methods do not hide.
 private func systemWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
     write(descriptor, buffer, count)
+}
+
+/// Writes a folder of files so that it appears whole or not at all.
+public enum AtomicFolder {
+    /// Fills the folder `url` through `writeFiles`, which receives the folder to write into.
+    ///
+    /// A new folder is built beside `url` under a temporary name and renamed into place. Into an
+    /// existing folder, `writeFiles` writes directly; it should replace each file atomically
+    /// (``AtomicFile``), so that every file is either old or new.
+    /// - Throws: ``ModelFileError/unwritable(path:reason:)`` if a file that is not a folder is in the
+    ///   way or the folder cannot be created or renamed; whatever `writeFiles` throws.
+    public static func write(to url: URL, _ writeFiles: (URL) throws -> Void) throws {
+        let files = FileManager.default
+        var isFolder: ObjCBool = false
+        if files.fileExists(atPath: url.path, isDirectory: &isFolder) {
+            guard isFolder.boolValue else {
+                throw ModelFileError.unwritable(path: url.path, reason: "a file that is not a folder is in the way")
+            }
+            try writeFiles(url)
+            return
+        }
+        let staging = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(UInt64.random(in: 0...UInt64.max))")
+        do {
+            try files.createDirectory(at: staging, withIntermediateDirectories: true)
+        } catch {
+            throw ModelFileError.unwritable(path: url.path, reason: error.localizedDescription)
+        }
+        do {
+            try writeFiles(staging)
+            try files.moveItem(at: staging, to: url)
+        } catch {
+            try? files.removeItem(at: staging)
+            if let error = error as? ModelFileError { throw error }
+            throw ModelFileError.unwritable(path: url.path, reason: error.localizedDescription)
+        }
+    }
 }

@@ -134,29 +134,6 @@ public struct ModelFolder: Sendable {
             try config.declaring(storage: dtype).write(to: folder.appendingPathComponent(FileName.config))
         }
 
-        let files = FileManager.default
-        var isFolder: ObjCBool = false
-        if files.fileExists(atPath: url.path, isDirectory: &isFolder) {
-            guard isFolder.boolValue else {
-                throw ModelFileError.unwritable(path: url.path, reason: "a file that is not a folder is in the way")
-            }
-            try writeFiles(into: url)
-            return
-        }
-        let staging = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(UInt64.random(in: 0...UInt64.max))")
-        do {
-            try files.createDirectory(at: staging, withIntermediateDirectories: true)
-        } catch {
-            throw ModelFileError.unwritable(path: url.path, reason: error.localizedDescription)
-        }
-        do {
-            try writeFiles(into: staging)
-            try files.moveItem(at: staging, to: url)
-        } catch {
-            try? files.removeItem(at: staging)
-            if let error = error as? ModelFileError { throw error }
-            throw ModelFileError.unwritable(path: url.path, reason: error.localizedDescription)
-        }
+        try AtomicFolder.write(to: url, writeFiles)
     }
 }

@@ -1,0 +1,133 @@
+import Foundation
+import Transformer
+
+/// The settings of an IAPT adapter (`peft_type` `IAPT`), with the defaults of `IAPT.md`.
+///
+/// Options marked *choice* in the method's description (where the paper is silent) are here so
+/// that an ablation can settle them.
+public struct IAPTConfiguration: Codable, Sendable, Equatable {
+    /// How a generator summarises the instruction's hidden states into `m` vectors.
+    public enum Pooling: String, Codable, Sendable, CaseIterable {
+        /// One learnable query per soft token, softmax over the instruction positions (the method).
+        case selfAttention = "self_attention"
+        /// The mean over instruction positions, the same for every soft token (ablation).
+        case mean
+        /// The per-channel maximum over instruction positions, the same for every soft token (ablation).
+        case max
+        /// The last instruction token's vector, the same for every soft token (ablation).
+        case lastToken = "last_token"
+    }
+
+    /// The activation between the generator's down- and up-projection.
+    public enum ActivationKind: String, Codable, Sendable, CaseIterable {
+        /// A learned rational function per layer, initialised to fit GELU (the method).
+        case rational
+        /// Exact GELU (ablation).
+        case gelu
+        /// ReLU (ablation).
+        case relu
+    }
+
+    /// What the generator reads (*choice*).
+    public enum GeneratorInput: String, Codable, Sendable, CaseIterable {
+        /// The residual stream after the layer's own (frozen) input RMSNorm.
+        case normalized
+        /// The raw residual stream entering the layer.
+        case residual
+    }
+
+    /// `num_virtual_tokens`: prompt vectors per layer, `m` (default 4).
+    public var virtualTokens: Int
+    /// `bottleneck`: the generator's inner width, `r` (default 32).
+    public var bottleneck: Int
+    /// `pooling` (default self-attention).
+    public var pooling: Pooling
+    /// `activation` (default rational).
+    public var activation: ActivationKind
+    /// `rational_degrees`: numerator and denominator degrees `[p, q]` (default `[5, 4]`).
+    public var rationalDegrees: [Int]
+    /// `rational_init_interval`: where the initial rational fits GELU (default `[-4, 4]`).
+    public var rationalInterval: [Double]
+    /// `rational_lr_multiplier`: the rational coefficients' learning-rate multiplier (*choice*, 0.1).
+    public var rationalLearningRateMultiplier: Float
+    /// `generator_input` (*choice*, normalised).
+    public var generatorInput: GeneratorInput
+    /// `layers`: the layers with a generator (`nil`: every layer).
+    public var layers: [Int]?
+    /// `base_model_name_or_path`, informational.
+    public var baseModel: String?
+
+    /// An IAPT configuration; every default is the method's.
+    public init(
+        virtualTokens: Int = 4, bottleneck: Int = 32, pooling: Pooling = .selfAttention, activation: ActivationKind = .rational,
+        rationalDegrees: [Int] = [5, 4], rationalInterval: [Double] = [-4, 4], rationalLearningRateMultiplier: Float = 0.1,
+        generatorInput: GeneratorInput = .normalized, layers: [Int]? = nil, baseModel: String? = nil
+    ) {
+        self.virtualTokens = virtualTokens
+        self.bottleneck = bottleneck
+        self.pooling = pooling
+        self.activation = activation
+        self.rationalDegrees = rationalDegrees
+        self.rationalInterval = rationalInterval
+        self.rationalLearningRateMultiplier = rationalLearningRateMultiplier
+        self.generatorInput = generatorInput
+        self.layers = layers
+        self.baseModel = baseModel
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case peftType = "peft_type", taskType = "task_type", virtualTokens = "num_virtual_tokens", bottleneck, pooling
+        case activation, rationalDegrees = "rational_degrees", rationalInterval = "rational_init_interval"
+        case rationalLearningRateMultiplier = "rational_lr_multiplier", generatorInput = "generator_input", layers
+        case baseModel = "base_model_name_or_path"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = IAPTConfiguration()
+        virtualTokens = try container.decodeIfPresent(Int.self, forKey: .virtualTokens) ?? defaults.virtualTokens
+        bottleneck = try container.decodeIfPresent(Int.self, forKey: .bottleneck) ?? defaults.bottleneck
+        pooling = try container.decodeIfPresent(Pooling.self, forKey: .pooling) ?? defaults.pooling
+        activation = try container.decodeIfPresent(ActivationKind.self, forKey: .activation) ?? defaults.activation
+        rationalDegrees = try container.decodeIfPresent([Int].self, forKey: .rationalDegrees) ?? defaults.rationalDegrees
+        rationalInterval = try container.decodeIfPresent([Double].self, forKey: .rationalInterval) ?? defaults.rationalInterval
+        rationalLearningRateMultiplier = try container.decodeIfPresent(Float.self, forKey: .rationalLearningRateMultiplier)
+            ?? defaults.rationalLearningRateMultiplier
+        generatorInput = try container.decodeIfPresent(GeneratorInput.self, forKey: .generatorInput) ?? defaults.generatorInput
+        layers = try container.decodeIfPresent([Int].self, forKey: .layers)
+        baseModel = try container.decodeIfPresent(String.self, forKey: .baseModel)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(IAPTAdapter.peftType, forKey: .peftType)
+        try container.encode("CAUSAL_LM", forKey: .taskType)
+        try container.encode(virtualTokens, forKey: .virtualTokens)
+        try container.encode(bottleneck, forKey: .bottleneck)
+        try container.encode(pooling, forKey: .pooling)
+        try container.encode(activation, forKey: .activation)
+        try container.encode(rationalDegrees, forKey: .rationalDegrees)
+        try container.encode(rationalInterval, forKey: .rationalInterval)
+        try container.encode(rationalLearningRateMultiplier, forKey: .rationalLearningRateMultiplier)
+        try container.encode(generatorInput, forKey: .generatorInput)
+        try container.encode(layers, forKey: .layers)
+        try container.encode(baseModel, forKey: .baseModel)
+    }
+
+    /// Checks the values against `model`.
+    /// - Throws: ``AdapterError/invalidConfiguration(file:key:reason:)`` naming the key.
+    func validate(for model: LlamaModel) throws {
+        let layerCount = model.config.numHiddenLayers
+        try ConfigurationCoding.require(virtualTokens > 0, "num_virtual_tokens", "must be positive, got \(virtualTokens)")
+        try ConfigurationCoding.require(bottleneck > 0, "bottleneck", "must be positive, got \(bottleneck)")
+        try ConfigurationCoding.require(
+            rationalDegrees.count == 2 && rationalDegrees.allSatisfy { $0 >= 1 }, "rational_degrees",
+            "must be [p, q] with p, q ≥ 1, got \(rationalDegrees)")
+        try ConfigurationCoding.require(
+            rationalInterval.count == 2 && rationalInterval[0] < rationalInterval[1], "rational_init_interval",
+            "must be [low, high] with low < high, got \(rationalInterval)")
+        try ConfigurationCoding.require(
+            (layers ?? []).allSatisfy { (0..<layerCount).contains($0) } && layers.map { !$0.isEmpty } ?? true, "layers",
+            "must be null or a non-empty list of layers in 0..<\(layerCount), got \(layers ?? [])")
+    }
+}

@@ -1,0 +1,133 @@
+import Autograd
+import Foundation
+import Tensor
+import Transformer
+
+/// The settings of a prompt-tuning adapter, read and written as PEFT's `PromptTuningConfig`.
+public struct PromptTuningConfiguration: Codable, Sendable, Equatable {
+    /// How the virtual token embeddings start (PEFT's `prompt_tuning_init`).
+    public enum Initialization: Sendable, Equatable {
+        /// `RANDOM`: `N(0, 1)`, as PEFT's `nn.Embedding`.
+        case random
+        /// `SAMPLE_VOCAB`: embeddings of tokens drawn uniformly from the vocabulary.
+        case sampledVocabulary
+        /// `TEXT`: embeddings of the tokens of a text (repeated or cut to the prompt length);
+        /// the text and its token ids.
+        case text(String, tokenIDs: [Int])
+    }
+
+    /// `num_virtual_tokens`.
+    public var virtualTokens: Int
+    /// `prompt_tuning_init` (and `prompt_tuning_init_text`).
+    public var initialization: Initialization
+    /// `base_model_name_or_path`, informational.
+    public var baseModel: String?
+
+    /// A prompt-tuning configuration.
+    public init(virtualTokens: Int = 20, initialization: Initialization = .random, baseModel: String? = nil) {
+        self.virtualTokens = virtualTokens
+        self.initialization = initialization
+        self.baseModel = baseModel
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case peftType = "peft_type", taskType = "task_type", virtualTokens = "num_virtual_tokens", tokenDimension = "token_dim"
+        case submodules = "num_transformer_submodules", heads = "num_attention_heads", layers = "num_layers"
+        case initialization = "prompt_tuning_init", initializationText = "prompt_tuning_init_text"
+        case baseModel = "base_model_name_or_path", inferenceMode = "inference_mode"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        virtualTokens = try container.decode(Int.self, forKey: .virtualTokens)
+        baseModel = try container.decodeIfPresent(String.self, forKey: .baseModel)
+        switch try container.decodeIfPresent(String.self, forKey: .initialization) ?? "RANDOM" {
+        case "SAMPLE_VOCAB": initialization = .sampledVocabulary
+        case "TEXT": initialization = .text(try container.decodeIfPresent(String.self, forKey: .initializationText) ?? "", tokenIDs: [])
+        default: initialization = .random
+        }
+        if let submodules = try container.decodeIfPresent(Int.self, forKey: .submodules), submodules != 1 {
+            throw DecodingError.dataCorruptedError(forKey: .submodules, in: container, debugDescription: "must be 1 for a decoder-only model")
+        }
+    }
+
+    /// Encodes PEFT's keys; the model's dimensions are filled in by the adapter.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(PromptTuningAdapter.peftType, forKey: .peftType)
+        try container.encode("CAUSAL_LM", forKey: .taskType)
+        try container.encode(virtualTokens, forKey: .virtualTokens)
+        try container.encode(1, forKey: .submodules)
+        try container.encode(baseModel, forKey: .baseModel)
+        try container.encode(true, forKey: .inferenceMode)
+        switch initialization {
+        case .random: try container.encode("RANDOM", forKey: .initialization)
+        case .sampledVocabulary: try container.encode("SAMPLE_VOCAB", forKey: .initialization)
+        case let .text(text, _):
+            try container.encode("TEXT", forKey: .initialization)
+            try container.encode(text, forKey: .initializationText)
+        }
+    }
+}
+
+/// Prompt tuning (Lester et al. 2021): `n` trainable embeddings in front of the input embeddings,
+/// stored by PEFT as one tensor `prompt_embeddings: [n, hidden]`. Virtual tokens take RoPE positions
+/// `0..<n`; the real tokens follow.
+public final class PromptTuningAdapter: Adapter {
+    public static let peftType = "PROMPT_TUNING"
+
+    /// The settings.
+    public let configuration: PromptTuningConfiguration
+    /// `prompt_embeddings`, `[virtualTokens, hidden]`.
+    public let embeddings: Variable
+    public var isTraining = false
+    private let dimensions: (hidden: Int, heads: Int, layers: Int)
+
+    /// A new adapter for `model`, initialised as `configuration` says.
+    /// - Throws: ``AdapterError/invalidConfiguration(file:key:reason:)`` for a non-positive length, or
+    ///   a text initialisation with no tokens or a token outside the vocabulary.
+    public init(model: LlamaModel, configuration: PromptTuningConfiguration, seed: UInt64 = 0) throws {
+        let (count, hidden, vocabulary) = (configuration.virtualTokens, model.config.hiddenSize, model.config.vocabSize)
+        try ConfigurationCoding.require(count > 0, "num_virtual_tokens", "must be positive, got \(count)")
+        var generator = SeededGenerator(seed: seed)
+        let initial: Tensor
+        switch configuration.initialization {
+        case .random:
+            initial = try Tensor.normal([count, hidden], generator: &generator)
+        case .sampledVocabulary:
+            initial = try model.embedTokens.value.gatherRows((0..<count).map { _ in Int(generator.next() % UInt64(vocabulary)) })
+        case let .text(_, tokenIDs):
+            try ConfigurationCoding.require(
+                !tokenIDs.isEmpty && tokenIDs.allSatisfy { (0..<vocabulary).contains($0) }, "prompt_tuning_init_text",
+                "needs token ids in 0..<\(vocabulary), got \(tokenIDs)")
+            initial = try model.embedTokens.value.gatherRows((0..<count).map { tokenIDs[$0 % tokenIDs.count] })
+        }
+        self.configuration = configuration
+        embeddings = Variable(initial, requiresGradient: true, name: "prompt_embeddings")
+        dimensions = (hidden, model.config.numAttentionHeads, model.config.numHiddenLayers)
+    }
+
+    public init(configuration data: Data, weights: any TensorSource, model: LlamaModel) throws {
+        configuration = try ConfigurationCoding.decode(PromptTuningConfiguration.self, from: data, expectedType: Self.peftType)
+        try ConfigurationCoding.require(configuration.virtualTokens > 0, "num_virtual_tokens", "must be positive")
+        try ConfigurationCoding.checkDimensions(in: data, layers: model.config.numHiddenLayers, hidden: model.config.hiddenSize)
+        let reader = WeightReader(weights: weights, file: weights.url.lastPathComponent)
+        embeddings = try reader.parameter("prompt_embeddings", shape: [configuration.virtualTokens, model.config.hiddenSize])
+        try reader.rejectUnexpected(["prompt_embeddings"])
+        dimensions = (model.config.hiddenSize, model.config.numAttentionHeads, model.config.numHiddenLayers)
+    }
+
+    public var namedParameters: [(name: String, variable: Variable)] { [("prompt_embeddings", embeddings)] }
+
+    public func configurationData() throws -> Data {
+        try ConfigurationCoding.encode(configuration, adding: ["token_dim": dimensions.hidden, "num_attention_heads": dimensions.heads, "num_layers": dimensions.layers])
+    }
+
+    public var inputPrefixLength: Int { configuration.virtualTokens }
+
+    public func inputPrefix(rows: Int) throws -> Variable? {
+        let count = configuration.virtualTokens
+        let ids = (0..<(rows * count)).map { $0 % count }
+        return try Variable.embedding(embeddings, ids: ids).reshaped([rows, count, dimensions.hidden])
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Tensor
+
+/// The least-squares problems behind ``RationalActivation/fitGELU(degrees:interval:points:)``, over
+/// a fixed grid, in double precision. Coefficients are packed as `[a0 … ap, b1 … bq]`.
+struct GELUFitProblem {
+    let numeratorDegree: Int
+    let denominatorDegree: Int
+    /// The grid points `x`.
+    let grid: [Double]
+    /// Exact GELU at the grid points, `g(x) = 0.5·x·(1 + erf(x/√2))`.
+    let targets: [Double]
+
+    init(degrees: (numerator: Int, denominator: Int), grid: [Double]) {
+        numeratorDegree = degrees.numerator
+        denominatorDegree = degrees.denominator
+        self.grid = grid
+        targets = grid.map { 0.5 * $0 * (1 + erf($0 / 2.0.squareRoot())) }
+    }
+
+    /// `p + 1 + q`.
+    var coefficientCount: Int { numeratorDegree + 1 + denominatorDegree }
+
+    /// The minimiser of `Σ (P(x) − g(x)·(1 + B(x)))²`: the rows `[1, x, …, x^p, −g·x, …, −g·x^q]`
+    /// against `g`, solved by LAPACK `dgelsd` with equilibrated columns.
+    /// - Throws: ``TensorError/lapackFailure(_:_:)`` if the solve fails.
+    func linearizedSolution() throws -> [Double] {
+        let n = coefficientCount
+        var matrix = [Double](repeating: 0, count: grid.count * n)
+        for (i, (x, g)) in zip(grid, targets).enumerated() {
+            var power = 1.0
+            for k in 0...numeratorDegree {
+                matrix[i * n + k] = power
+                power *= x
+            }
+            power = x
+            for k in 0..<denominatorDegree {
+                matrix[i * n + numeratorDegree + 1 + k] = -g * power
+                power *= x
+            }
+        }
+        let (scaled, scale) = columnEquilibrated(matrix, rows: grid.count, columns: n)
+        let solution = try LinearAlgebra.leastSquares(scaled, rows: grid.count, columns: n, targets, rightHandSides: 1)
+        return zip(solution, scale).map { $0 / $1 }
+    }
+
+    /// The true-form residuals `P(x) / (1 + |B(x)|) − g(x)` at every grid point.
+    func residuals(_ coefficients: [Double]) -> [Double] {
+        let polynomials = split(coefficients)
+        return zip(grid, targets).map { polynomials($0) - $1 }
+    }
+
+    /// `∂ residual / ∂ coefficient`, `points × (p + 1 + q)`, row-major: `x^k / D` for `a_k` and
+    /// `−R(x)·sign(B(x))·x^k / D` for `b_k`, with `D = 1 + |B(x)|`.
+    func jacobian(_ coefficients: [Double]) -> [Double] {
+        let polynomials = split(coefficients)
+        let n = coefficientCount
+        var result = [Double](repeating: 0, count: grid.count * n)
+        polynomials.numerator.withUnsafeBufferPointer { a in
+            polynomials.denominator.withUnsafeBufferPointer { b in
+                for (i, x) in grid.enumerated() {
+                    let denominator = Horner.value(b, x)
+                    let inverseD = 1 / (1 + Swift.abs(denominator))
+                    let slope = -Horner.value(a, x) * inverseD * Horner.sign(denominator) * inverseD
+                    var power = 1.0
+                    for k in 0...numeratorDegree {
+                        result[i * n + k] = power * inverseD
+                        power *= x
+                    }
+                    power = x
+                    for k in 0..<denominatorDegree {
+                        result[i * n + numeratorDegree + 1 + k] = slope * power
+                        power *= x
+                    }
+                }
+            }
+        }
+        return result
+    }
+
+    /// The activation with `coefficients` rounded to `Float`.
+    /// - Throws: nothing for the validated degrees this problem was made with.
+    func activation(_ coefficients: [Double]) throws -> RationalActivation {
+        try RationalActivation(
+            numerator: coefficients[0...numeratorDegree].map { Float($0) },
+            denominator: coefficients[(numeratorDegree + 1)...].map { Float($0) })
+    }
+
+    /// `max |R(x) − g(x)|` over the grid, `R` in the true form evaluated in double precision.
+    /// `NaN` if `R` is not finite somewhere.
+    func maximumError(_ activation: RationalActivation) -> Double {
+        let polynomials = RationalPolynomials(activation)
+        var largest = 0.0
+        for (x, g) in zip(grid, targets) {
+            let error = Swift.abs(polynomials(x) - g)
+            guard error.isFinite else { return .nan }
+            largest = max(largest, error)
+        }
+        return largest
+    }
+
+    private func split(_ coefficients: [Double]) -> RationalPolynomials {
+        RationalPolynomials(
+            numerator: Array(coefficients[0...numeratorDegree]),
+            denominator: Array(coefficients[(numeratorDegree + 1)...]))
+    }
+}
