@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import PEFT
+import Transformer
+
+/// `peft merge`: fold a LoRA adapter into the base weights and write a plain model folder.
+struct MergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Merge a LoRA adapter into the model's weights and save the result as a model folder.")
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(help: "The LoRA adapter folder.")
+    var adapter: String
+
+    @Option(help: "Where to write the merged model folder.")
+    var out: String
+
+    func run() throws {
+        let backbone = try model.loadModel()
+        let loaded = try AdapterFiles.load(from: URL(fileURLWithPath: adapter), model: backbone)
+        guard let lora = loaded as? LoRAAdapter else {
+            throw ValidationError(
+                "only LoRA adapters can be merged into the weights; a \(type(of: loaded).peftType) adapter adds prompts, which no weight can hold")
+        }
+        try lora.merge(into: backbone)
+        let tokenizer = model.folderURL.appendingPathComponent(ModelFolder.FileName.tokenizer)
+        try backbone.save(
+            to: URL(fileURLWithPath: out),
+            tokenizer: FileManager.default.fileExists(atPath: tokenizer.path) ? tokenizer : nil)
+        print("merged \(lora.factors.count) projections into \(out)")
+    }
+}
