@@ -65,14 +65,17 @@ indirect enum Normalizer: Sendable {
 extension TextPattern {
     /// `text` with every match of this pattern replaced by `content`.
     func replacingMatches(in text: String, with content: String) -> String {
-        var result = ""
+        let matches = matchRanges(in: text)
+        guard !matches.isEmpty else { return text }
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(text.utf8.count)
         var copiedUpTo = text.startIndex
-        for match in matchRanges(in: text) {
-            result.unicodeScalars.append(contentsOf: text.unicodeScalars[copiedUpTo..<match.lowerBound])
-            result.unicodeScalars.append(contentsOf: content.unicodeScalars)
+        for match in matches {
+            utf8.append(contentsOf: text.utf8[copiedUpTo..<match.lowerBound])
+            utf8.append(contentsOf: content.utf8)
             copiedUpTo = match.upperBound
         }
-        result.unicodeScalars.append(contentsOf: text.unicodeScalars[copiedUpTo...])
-        return result
+        utf8.append(contentsOf: text.utf8[copiedUpTo...])
+        return String(decoding: utf8, as: UTF8.self)
     }
 }

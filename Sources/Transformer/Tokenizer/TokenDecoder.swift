@@ -65,10 +65,19 @@ indirect enum TokenDecoder: Sendable {
             return [tokens.joined()]
         case .strip(let content, let start, let stop):
             return tokens.map { token in
-                let scalars = Array(token.unicodeScalars)
-                let leading = scalars.prefix(start).prefix { $0 == content }.count
-                let trailing = scalars.dropFirst(leading).suffix(stop).reversed().prefix { $0 == content }.count
-                return String(String.UnicodeScalarView(scalars[leading..<(scalars.count - trailing)]))
+                let scalars = token.unicodeScalars
+                var (first, end) = (scalars.startIndex, scalars.endIndex)
+                var removed = 0
+                while removed < start, first < end, scalars[first] == content {
+                    scalars.formIndex(after: &first)
+                    removed += 1
+                }
+                removed = 0
+                while removed < stop, first < end, scalars[scalars.index(before: end)] == content {
+                    scalars.formIndex(before: &end)
+                    removed += 1
+                }
+                return String(scalars[first..<end])
             }
         case .sequence(let decoders):
             return decoders.reduce(tokens) { $1.decodeChain($0) }
@@ -101,8 +110,8 @@ indirect enum TokenDecoder: Sendable {
 
     /// The byte a `<0xNN>` token stands for (hex digits in either case), or `nil`.
     static func byteFallbackValue(of token: String) -> UInt8? {
-        let utf8 = Array(token.utf8)
-        guard utf8.count == 6, utf8.starts(with: Array("<0x".utf8)), utf8[5] == UInt8(ascii: ">") else { return nil }
-        return UInt8(String(decoding: utf8[3..<5], as: UTF8.self), radix: 16)
+        let utf8 = token.utf8
+        guard utf8.count == 6, utf8.starts(with: "<0x".utf8), utf8.last == UInt8(ascii: ">") else { return nil }
+        return UInt8(String(decoding: utf8.dropFirst(3).prefix(2), as: UTF8.self), radix: 16)
     }
 }
