@@ -71,6 +71,18 @@ struct TokenizerErrorTests {
         }
     }
 
+    @Test func templateAddingAnUnknownIDThrows() {
+        let json = #"""
+            {"model": \#(Self.minimalModel), "post_processor": {"type": "TemplateProcessing",
+             "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+             "special_tokens": {"<s>": {"id": "<s>", "ids": [99], "tokens": ["<s>"]}}}}
+            """#
+        #expect(throws: TokenizerError.invalidValue(source: "test.json", key: "post_processor",
+                                                    reason: "id 99 names no token")) {
+            try Self.tokenizer(json)
+        }
+    }
+
     @Test func wrongValueTypeThrowsWithTheKey() {
         let json = #"{"model": {"type": "BPE", "vocab": {"a": "zero"}, "merges": []}}"#
         #expect {

@@ -58,7 +58,8 @@ public struct BPETokenizer: Tokenizer {
     ///   is absent; ``TokenizerError/unsupportedComponent(source:key:type:)`` for a model,
     ///   normalizer, pre-tokenizer, post-processor or decoder type this package does not implement;
     ///   ``TokenizerError/invalidValue(source:key:reason:)`` for a malformed field (a merge of
-    ///   tokens not in the vocabulary, a regex that does not compile, …).
+    ///   tokens not in the vocabulary, a regex that does not compile, a post-processor adding an
+    ///   id that names no token, …).
     public init(data: Data, source: String = "tokenizer.json data") throws {
         let root = JSONNode(value: try JSONValue.parse(Array(data), source: source), path: "", source: source)
         model = try BPEModel(parsing: root.required("model"))
@@ -67,6 +68,10 @@ public struct BPETokenizer: Tokenizer {
         postProcessor = try root.optional("post_processor").map(PostProcessor.init(parsing:))
         decoder = try root.optional("decoder").map(TokenDecoder.init(parsing:))
         addedVocabulary = try AddedVocabulary(parsing: root.optional("added_tokens"), model: model, normalizer: normalizer)
+        for id in postProcessor?.addedIDs ?? []
+        where addedVocabulary.tokensByID[id] == nil && model.tokensByID[id] == nil {
+            throw TokenizerError.invalidValue(source: source, key: "post_processor", reason: "id \(id) names no token")
+        }
         let largestID = max(model.tokensByID.keys.max() ?? -1, addedVocabulary.tokensByID.keys.max() ?? -1)
         vocabularySize = largestID + 1
         bosTokenID = postProcessor?.leadingSpecialTokenID ?? firstExistingID(of: ["<s>", "<|begin_of_text|>", "<bos>"])

@@ -52,6 +52,16 @@ indirect enum PostProcessor: Sendable {
         }
     }
 
+    /// Every id this processor can add.
+    var addedIDs: [Int] {
+        switch self {
+        case .byteLevel: return []
+        case .template(let prefix, let suffix): return prefix + suffix
+        case .classifierAndSeparator(let cls, let sep): return [cls, sep]
+        case .sequence(let processors): return processors.flatMap(\.addedIDs)
+        }
+    }
+
     /// Reads `["<s>", 1]`.
     private static func parseTokenAndID(_ node: JSONNode) throws -> Int {
         let pair = try node.elements()
