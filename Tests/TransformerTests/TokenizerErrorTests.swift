@@ -115,13 +115,4 @@ struct TokenizerErrorTests {
             try tokenizer.decode([0, id], skipSpecialTokens: false)
         }
     }
-
-    @Test func canonicallyEquivalentTokensKeepTheirOwnIDs() throws {
-        let json = #"{"model": {"type": "BPE", "vocab": {"é": 0, "e": 1, "\u0301": 2, "e\u0301": 3}, "merges": ["e \u0301"]}}"#
-        let tokenizer = try Self.tokenizer(json)
-        #expect(tokenizer.encode("\u{E9}", addSpecialTokens: false) == [0])
-        #expect(tokenizer.encode("e\u{301}", addSpecialTokens: false) == [3])
-        #expect(tokenizer.id(forToken: "e\u{301}") == 3)
-        #expect(try tokenizer.decode([3], skipSpecialTokens: false).unicodeScalars.count == 2)
-    }
 }

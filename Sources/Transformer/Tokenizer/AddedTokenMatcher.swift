@@ -28,9 +28,10 @@ struct AddedTokenMatcher: Sendable {
         isEmpty = patterns.isEmpty
     }
 
-    /// `piece` cut into added tokens and the non-empty text between them.
+    /// `piece` cut into added tokens and the non-empty text between them (nothing for empty text,
+    /// which `tokenizers` drops before pre-tokenization).
     func split(_ piece: TextPiece) -> [EncodingSegment] {
-        guard !isEmpty else { return [.text(piece)] }
+        guard !isEmpty else { return piece.text.isEmpty ? [] : [.text(piece)] }
         let utf8 = Array(piece.text.utf8)
         var segments: [EncodingSegment] = []
         var textStart = 0
