@@ -19,9 +19,21 @@ struct TokenizerRegex: Sendable {
     }
 
     /// The ranges of the non-overlapping matches in `text`, left to right.
+    ///
+    /// ICU reports UTF-16 offsets. They are turned into indices with one forward walk over the
+    /// UTF-16 view, not with `Range(_:in:)`, which gives `nil` for a range that ends inside a
+    /// grapheme cluster (as `\p{L}+` does before a combining accent).
     func matches(in text: String) -> [Range<String.Index>] {
-        let whole = NSRange(text.startIndex..<text.endIndex, in: text)
-        return expression.matches(in: text, range: whole).compactMap { Range($0.range, in: text) }
+        let utf16 = text.utf16
+        var cursor = (index: utf16.startIndex, offset: 0)
+        func index(atOffset offset: Int) -> String.Index {
+            cursor = (utf16.index(cursor.index, offsetBy: offset - cursor.offset), offset)
+            return cursor.index
+        }
+        return expression.matches(in: text, range: NSRange(location: 0, length: utf16.count)).map { match in
+            let lowerBound = index(atOffset: match.range.location)
+            return lowerBound..<index(atOffset: match.range.location + match.range.length)
+        }
     }
 }
 

@@ -29,6 +29,7 @@ Fixtures:
 
 import json
 import random
+from collections import Counter
 from pathlib import Path
 
 from tokenizers import (AddedToken, Regex, Tokenizer, decoders, models, normalizers,
@@ -98,6 +99,8 @@ TEST_STRINGS = [
     "<|begin_of_text|>Hi<|eot_id|>", "<|start_header_id|>user<|end_header_id|>\n\nWhat is 2+2?<|eot_id|>",
     "<|reserved_special_token_2|>", " <mask> masked", "x<mask>y", "a  <mask>", "[SEP]  after [SEP]",
     "userName said userNames to the userName", "in Tokyo and Tokyo", "the zyzzyva flies over zyzzyvas",
+    # A regex match ending inside a grapheme cluster: \p{L}+ stops before the combining accent.
+    "the zyzzyva\u0301's cafe\u0301",
 ]
 
 
@@ -183,13 +186,21 @@ def train_llama3():
     return spec
 
 
+def lines_with_common_characters(lines, alphabet_size):
+    """`lines` keeping only the `alphabet_size` most frequent characters (ties by code point), so
+    that rarer ones are left to byte fallback. (The trainer's own `limit_alphabet` breaks ties in
+    hash order, which makes the vocabulary differ from run to run.)"""
+    counts = Counter(character for line in lines for character in line)
+    kept = {character for character, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:alphabet_size]}
+    return ["".join(character for character in line if character in kept) for line in lines]
+
+
 def train_sentencepiece_model():
     """Vocabulary and merges of a SentencePiece-style BPE: <unk> <s> </s>, then <0x00>..<0xFF>."""
     tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
     tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
-    trainer = trainers.BpeTrainer(vocab_size=700, special_tokens=["<unk>", "<s>", "</s>"],
-                                  limit_alphabet=90, show_progress=False)
-    tokenizer.train_from_iterator(training_lines(), trainer)
+    trainer = trainers.BpeTrainer(vocab_size=700, special_tokens=["<unk>", "<s>", "</s>"], show_progress=False)
+    tokenizer.train_from_iterator(lines_with_common_characters(training_lines(), 90), trainer)
     trained = json.loads(tokenizer.to_str())["model"]
     special_and_bytes = ["<unk>", "<s>", "</s>"] + [f"<0x{byte:02X}>" for byte in range(256)]
     vocab = {token: index for index, token in enumerate(special_and_bytes)}
