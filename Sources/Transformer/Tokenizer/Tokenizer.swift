@@ -1,7 +1,8 @@
 /// Turns text into token ids and back.
 ///
 /// Ids are indices into a model's embedding table: every id a tokenizer produces or accepts lies in
-/// `0..<vocabularySize`. Implementations are immutable values that can be shared across tasks.
+/// `0..<vocabularySize`. Implementations are `Sendable` values: encoding and decoding do not
+/// mutate them, so one tokenizer can serve many tasks at once.
 public protocol Tokenizer: Sendable {
     /// The number of ids: one more than the largest id the tokenizer knows, so an embedding table
     /// with this many rows can look up any id it produces.
