@@ -11,6 +11,15 @@ struct ModelOptions: ParsableArguments {
 
     func loadModel() throws -> LlamaModel { try LlamaModel(contentsOf: folderURL) }
 
+    /// The folder's `tokenizer.json`.
+    func loadTokenizer() throws -> BPETokenizer {
+        let url = folderURL.appendingPathComponent(ModelFolder.FileName.tokenizer)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw ValidationError("\(model) has no tokenizer.json; pass token ids with --tokens instead")
+        }
+        return try BPETokenizer(contentsOf: url)
+    }
+
 }
 
 /// Parses a comma-separated list of token ids.

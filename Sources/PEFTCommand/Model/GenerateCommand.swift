@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import PEFT
+import Transformer
+
+/// `peft generate`: continue a prompt, streaming tokens to standard output.
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Continue a prompt with the model, streaming the text as it is generated.")
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var adapter: AdapterOptions
+
+    @Option(help: "The prompt text (needs the folder's tokenizer.json).")
+    var prompt: String?
+
+    @Option(help: "The prompt as comma-separated token ids, instead of --prompt.")
+    var tokens: String?
+
+    @Option(help: "The most tokens to generate.")
+    var maxNewTokens = 64
+
+    @Option(help: "Sampling temperature; 0 for greedy decoding.")
+    var temperature: Float = 0
+
+    @Option(help: "Sample only from the k most likely tokens.")
+    var topK: Int?
+
+    @Option(help: "Sample only from the most likely tokens whose probability adds up to p.")
+    var topP: Float?
+
+    @Option(help: "Seed for sampling.")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        guard (prompt == nil) != (tokens == nil) else { throw ValidationError("give exactly one of --prompt and --tokens") }
+        guard maxNewTokens > 0 else { throw ValidationError("--max-new-tokens must be positive") }
+        guard temperature >= 0 else { throw ValidationError("--temperature must be ≥ 0") }
+    }
+
+    func run() throws {
+        let llama = try model.loadModel()
+        let tokenizer = prompt == nil ? nil : try model.loadTokenizer()
+        let promptIDs = try tokens.map { try parseTokenList($0, option: "--tokens") }
+            ?? tokenizer?.encode(prompt ?? "", addSpecialTokens: true) ?? []
+        var stop = Set(llama.config.eosTokenIds)
+        if let eos = tokenizer?.eosTokenID { stop.insert(eos) }
+        let options = GenerationOptions(
+            maxNewTokens: maxNewTokens,
+            sampling: temperature == 0 ? .greedy : .sample(temperature: temperature, topK: topK, topP: topP),
+            seed: seed, stopTokens: stop)
+        var generated: [Int] = []
+        var printed = ""
+        let hooks = try adapter.load(for: llama).map { AdapterRouter($0, rows: 1) }
+        _ = try llama.generate(prompts: [promptIDs], options: options, hooks: hooks) { _, token in
+            generated.append(token)
+            if let tokenizer, let text = try? tokenizer.decode(generated, skipSpecialTokens: true) {
+                // Print only once the text is stable (a multi-byte character may span tokens).
+                if text.hasPrefix(printed), !text.hasSuffix("\u{FFFD}") {
+                    FileHandle.standardOutput.write(Data(text.dropFirst(printed.count).utf8))
+                    printed = text
+                }
+            } else if tokenizer == nil {
+                FileHandle.standardOutput.write(Data("\(token) ".utf8))
+            }
+            return true
+        }
+        FileHandle.standardOutput.write(Data("\n".utf8))
+    }
+}
