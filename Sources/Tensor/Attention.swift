@@ -53,42 +53,46 @@ public enum Attention {
         let block = d.queryLength * d.keyLength
         let group = d.queryHeads / d.keyValueHeads
         let scale = 1 / Float(d.headDimension).squareRoot()
-        var probabilities = [Float](repeating: 0, count: saveProbabilities ? d.batch * d.queryHeads * block : block)
+        var probabilities = [Float](repeating: 0, count: saveProbabilities ? d.batch * d.queryHeads * block : 0)
+        let (qStride, kvStride) = (d.queryHeads * d.headDimension, d.keyValueHeads * d.headDimension)
         let output = Tensor.uninitialized(query.shape) { out in
             guard out.count > 0 else { return }
             query.withUnsafeBufferPointer { q in
-                key.withUnsafeBufferPointer { k in
-                    value.withUnsafeBufferPointer { v in
-                        probabilities.withUnsafeMutableBufferPointer { p in
-                            for b in 0..<d.batch {
-                                for h in 0..<d.queryHeads {
-                                    let kvOffset = b * d.keyCapacity * d.keyValueHeads * d.headDimension + (h / group) * d.headDimension
-                                    let qOffset = b * d.queryLength * d.queryHeads * d.headDimension + h * d.headDimension
-                                    guard d.keyLength > 0 else {
-                                        for t in 0..<d.queryLength {
-                                            for c in 0..<d.headDimension { out[qOffset + t * d.queryHeads * d.headDimension + c] = 0 }
-                                        }
-                                        continue
+            key.withUnsafeBufferPointer { k in
+            value.withUnsafeBufferPointer { v in
+            probabilities.withUnsafeMutableBufferPointer { p in
+                // One (batch row, head) pair per unit of work, each on single-threaded BLAS: many
+                // small products in parallel beat each product split across threads.
+                BLAS.withSingleThread {
+                    Parallel.forEach(d.batch * d.queryHeads) { units in
+                        var scratch = [Float](repeating: 0, count: saveProbabilities ? 0 : block)
+                        scratch.withUnsafeMutableBufferPointer { scratch in
+                            for unit in units {
+                                let (b, h) = (unit / d.queryHeads, unit % d.queryHeads)
+                                let qOffset = b * d.queryLength * qStride + h * d.headDimension
+                                guard d.keyLength > 0 else {
+                                    for t in 0..<d.queryLength {
+                                        for c in 0..<d.headDimension { out[qOffset + t * qStride + c] = 0 }
                                     }
-                                    let scores = p.baseAddress! + (saveProbabilities ? (b * d.queryHeads + h) * block : 0)
-                                    BLAS.gemm(
-                                        transposeA: false, transposeB: true, m: d.queryLength, n: d.keyLength, k: d.headDimension,
-                                        alpha: scale, a: q.baseAddress! + qOffset, lda: d.queryHeads * d.headDimension,
-                                        b: k.baseAddress! + kvOffset, ldb: d.keyValueHeads * d.headDimension,
-                                        c: scores, ldc: d.keyLength)
-                                    applyMask(scores, batchRow: b, dimensions: d, keyMask: keyMask, causal: causal)
-                                    Softmax.rowsInPlace(scores, rows: d.queryLength, width: d.keyLength)
-                                    BLAS.gemm(
-                                        transposeA: false, transposeB: false, m: d.queryLength, n: d.headDimension, k: d.keyLength,
-                                        a: scores, lda: d.keyLength,
-                                        b: v.baseAddress! + kvOffset, ldb: d.keyValueHeads * d.headDimension,
-                                        c: out.baseAddress! + qOffset, ldc: d.queryHeads * d.headDimension)
+                                    continue
                                 }
+                                let kvOffset = b * d.keyCapacity * kvStride + (h / group) * d.headDimension
+                                let scores = saveProbabilities ? p.baseAddress! + unit * block : scratch.baseAddress!
+                                BLAS.gemm(
+                                    transposeA: false, transposeB: true, m: d.queryLength, n: d.keyLength, k: d.headDimension,
+                                    alpha: scale, a: q.baseAddress! + qOffset, lda: qStride,
+                                    b: k.baseAddress! + kvOffset, ldb: kvStride, c: scores, ldc: d.keyLength)
+                                applyMask(scores, batchRow: b, dimensions: d, keyMask: keyMask, causal: causal)
+                                Softmax.rowsInPlace(scores, rows: d.queryLength, width: d.keyLength)
+                                BLAS.gemm(
+                                    transposeA: false, transposeB: false, m: d.queryLength, n: d.headDimension, k: d.keyLength,
+                                    a: scores, lda: d.keyLength, b: v.baseAddress! + kvOffset, ldb: kvStride,
+                                    c: out.baseAddress! + qOffset, ldc: qStride)
                             }
                         }
                     }
                 }
-            }
+            }}}}
         }
         let saved = saveProbabilities
             ? Tensor(uncheckedShape: [d.batch, d.queryHeads, d.queryLength, d.keyLength], scalars: probabilities)
@@ -119,7 +123,6 @@ public enum Attention {
         var dKey = try Tensor.zeros(key.shape)
         var dValue = try Tensor.zeros(value.shape)
         guard query.count > 0, key.count > 0 else { return (dQuery, dKey, dValue) }
-        var scratch = [Float](repeating: 0, count: block)
         query.withUnsafeBufferPointer { q in
         key.withUnsafeBufferPointer { k in
         value.withUnsafeBufferPointer { v in
@@ -128,37 +131,46 @@ public enum Attention {
         dQuery.withUnsafeMutableBufferPointer { dq in
         dKey.withUnsafeMutableBufferPointer { dk in
         dValue.withUnsafeMutableBufferPointer { dv in
-        scratch.withUnsafeMutableBufferPointer { dS in
-            for b in 0..<d.batch {
-                for h in 0..<d.queryHeads {
-                    let weights = p.baseAddress! + (b * d.queryHeads + h) * block
-                    let qOffset = b * d.queryLength * qStride + h * d.headDimension
-                    let kvOffset = b * d.keyLength * kvStride + (h / group) * d.headDimension
-                    BLAS.gemm(
-                        transposeA: false, transposeB: true, m: d.queryLength, n: d.keyLength, k: d.headDimension,
-                        a: dO.baseAddress! + qOffset, lda: qStride, b: v.baseAddress! + kvOffset, ldb: kvStride,
-                        c: dS.baseAddress!, ldc: d.keyLength)
-                    for t in 0..<d.queryLength {
-                        let row = t * d.keyLength
-                        var dot: Float = 0
-                        for j in 0..<d.keyLength { dot += dS[row + j] * weights[row + j] }
-                        for j in 0..<d.keyLength { dS[row + j] = weights[row + j] * (dS[row + j] - dot) * scale }
+            // One (batch row, key/value head) per unit: its query heads accumulate into its own
+            // slices of dK and dV, so units never write the same memory.
+            BLAS.withSingleThread {
+                Parallel.forEach(d.batch * d.keyValueHeads) { units in
+                    var scratch = [Float](repeating: 0, count: block)
+                    scratch.withUnsafeMutableBufferPointer { dS in
+                        for unit in units {
+                            let (b, kvHead) = (unit / d.keyValueHeads, unit % d.keyValueHeads)
+                            let kvOffset = b * d.keyLength * kvStride + kvHead * d.headDimension
+                            for h in (kvHead * group)..<((kvHead + 1) * group) {
+                                let weights = p.baseAddress! + (b * d.queryHeads + h) * block
+                                let qOffset = b * d.queryLength * qStride + h * d.headDimension
+                                BLAS.gemm(
+                                    transposeA: false, transposeB: true, m: d.queryLength, n: d.keyLength, k: d.headDimension,
+                                    a: dO.baseAddress! + qOffset, lda: qStride, b: v.baseAddress! + kvOffset, ldb: kvStride,
+                                    c: dS.baseAddress!, ldc: d.keyLength)
+                                for t in 0..<d.queryLength {
+                                    let row = t * d.keyLength
+                                    var dot: Float = 0
+                                    for j in 0..<d.keyLength { dot += dS[row + j] * weights[row + j] }
+                                    for j in 0..<d.keyLength { dS[row + j] = weights[row + j] * (dS[row + j] - dot) * scale }
+                                }
+                                BLAS.gemm(
+                                    transposeA: false, transposeB: false, m: d.queryLength, n: d.headDimension, k: d.keyLength,
+                                    a: dS.baseAddress!, lda: d.keyLength, b: k.baseAddress! + kvOffset, ldb: kvStride,
+                                    c: dq.baseAddress! + qOffset, ldc: qStride)
+                                BLAS.gemm(
+                                    transposeA: true, transposeB: false, m: d.keyLength, n: d.headDimension, k: d.queryLength,
+                                    a: dS.baseAddress!, lda: d.keyLength, b: q.baseAddress! + qOffset, ldb: qStride,
+                                    beta: 1, c: dk.baseAddress! + kvOffset, ldc: kvStride)
+                                BLAS.gemm(
+                                    transposeA: true, transposeB: false, m: d.keyLength, n: d.headDimension, k: d.queryLength,
+                                    a: weights, lda: d.keyLength, b: dO.baseAddress! + qOffset, ldb: qStride,
+                                    beta: 1, c: dv.baseAddress! + kvOffset, ldc: kvStride)
+                            }
+                        }
                     }
-                    BLAS.gemm(
-                        transposeA: false, transposeB: false, m: d.queryLength, n: d.headDimension, k: d.keyLength,
-                        a: dS.baseAddress!, lda: d.keyLength, b: k.baseAddress! + kvOffset, ldb: kvStride,
-                        c: dq.baseAddress! + qOffset, ldc: qStride)
-                    BLAS.gemm(
-                        transposeA: true, transposeB: false, m: d.keyLength, n: d.headDimension, k: d.queryLength,
-                        a: dS.baseAddress!, lda: d.keyLength, b: q.baseAddress! + qOffset, ldb: qStride,
-                        beta: 1, c: dk.baseAddress! + kvOffset, ldc: kvStride)
-                    BLAS.gemm(
-                        transposeA: true, transposeB: false, m: d.keyLength, n: d.headDimension, k: d.queryLength,
-                        a: weights, lda: d.keyLength, b: dO.baseAddress! + qOffset, ldb: qStride,
-                        beta: 1, c: dv.baseAddress! + kvOffset, ldc: kvStride)
                 }
             }
-        }}}}}}}}}
+        }}}}}}}}
         return (dQuery, dKey, dValue)
     }
 

@@ -51,6 +51,17 @@ public enum BLAS {
         set { openblas_set_num_threads(Int32(max(1, newValue))) }
     }
 
+    /// Runs `body` with OpenBLAS limited to one thread, then restores the previous count: for
+    /// regions that run many small products in parallel themselves (``Parallel/forEach(_:minimumChunk:_:)``).
+    /// The setting is process-wide; do not call BLAS from other threads meanwhile.
+    public static func withSingleThread<Result>(_ body: () throws -> Result) rethrows -> Result {
+        let previous = threadCount
+        guard previous > 1, Parallel.workerCount > 1 else { return try body() }
+        threadCount = 1
+        defer { threadCount = previous }
+        return try body()
+    }
+
     /// OpenBLAS's description of its build and the kernel it selected (for benchmark reports).
     public static var configuration: String {
         guard let config = openblas_get_config() else { return "unknown" }
