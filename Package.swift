@@ -37,6 +37,6 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer"], exclude: ["Fixtures"]),
-        .testTarget(name: "PEFTTests", dependencies: ["PEFT"]),
+        .testTarget(name: "PEFTTests", dependencies: ["PEFT"], exclude: ["Fixtures"]),
     ]
 )
