@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Autograd", targets: ["Autograd"]),
         .library(name: "Transformer", targets: ["Transformer"]),
         .library(name: "PEFT", targets: ["PEFT"]),
+        .library(name: "TaskSuite", targets: ["TaskSuite"]),
         .executable(name: "peft", targets: ["PEFTCommand"]),
     ],
     dependencies: [
@@ -26,6 +27,7 @@ let package = Package(
         .target(name: "Autograd", dependencies: ["Tensor"]),
         .target(name: "Transformer", dependencies: ["Autograd"]),
         .target(name: "PEFT", dependencies: ["Transformer"]),
+        .target(name: "TaskSuite", dependencies: ["Tensor"]),
         .executableTarget(
             name: "PEFTCommand",
             dependencies: [
@@ -38,5 +40,6 @@ let package = Package(
         .testTarget(name: "AutogradTests", dependencies: ["Autograd"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer"], exclude: ["Fixtures"]),
         .testTarget(name: "PEFTTests", dependencies: ["PEFT"], exclude: ["Fixtures"]),
+        .testTarget(name: "TaskSuiteTests", dependencies: ["TaskSuite"]),
     ]
 )
