@@ -40,6 +40,34 @@ public struct RotaryEmbedding: Sendable, Equatable {
         }
     }
 
+    /// The cosines and sines of every token's angles, computed once and shared by every layer and
+    /// by queries and keys.
+    public struct Angles: Sendable {
+        /// The number of tokens.
+        public let count: Int
+        /// `[count, headDimension / 2]` cosines and sines.
+        let cosines: [Float], sines: [Float]
+    }
+
+    /// The angles of tokens at `positions`.
+    /// - Throws: ``TensorError/outOfRange(_:_:)`` for a negative position.
+    public func angles(for positions: [Int]) throws -> Angles {
+        if let bad = positions.first(where: { $0 < 0 }) {
+            throw TensorError.outOfRange("RotaryEmbedding.angles", "negative position \(bad)")
+        }
+        let half = headDimension / 2
+        var cosines = [Float](repeating: 0, count: positions.count * half)
+        var sines = cosines
+        for (token, position) in positions.enumerated() {
+            for i in 0..<half {
+                let angle = Float(position) * inverseFrequencies[i]
+                cosines[token * half + i] = cosf(angle)
+                sines[token * half + i] = sinf(angle)
+            }
+        }
+        return Angles(count: positions.count, cosines: cosines, sines: sines)
+    }
+
     /// Rotates `x: [batch, sequence, heads, headDimension]`; row `(b, t)` uses
     /// `positions[b · sequence + t]`. With `inverse`, rotates by the opposite angle, which is the
     /// backward pass (the rotation is orthogonal).
@@ -47,47 +75,40 @@ public struct RotaryEmbedding: Sendable, Equatable {
     ///   `positions` does not hold one entry per `(b, t)`; ``TensorError/outOfRange(_:_:)`` for a
     ///   negative position.
     public func apply(_ x: Tensor, positions: [Int], inverse: Bool = false) throws -> Tensor {
+        try apply(x, angles: angles(for: positions), inverse: inverse)
+    }
+
+    /// Rotates `x: [batch, sequence, heads, headDimension]` by precomputed `angles`, one per `(b, t)`.
+    /// - Throws: ``TensorError/shapeMismatch(_:_:)`` if the shapes or the number of angles do not fit.
+    public func apply(_ x: Tensor, angles: Angles, inverse: Bool = false) throws -> Tensor {
         guard x.rank == 4, x.shape[3] == headDimension else {
             throw TensorError.shapeMismatch(
                 "RotaryEmbedding.apply", "expected [batch, sequence, heads, \(headDimension)], got \(x.shape)")
         }
         let tokens = x.shape[0] * x.shape[1]
-        guard positions.count == tokens else {
-            throw TensorError.shapeMismatch(
-                "RotaryEmbedding.apply", "\(positions.count) positions for \(tokens) tokens")
-        }
-        if let bad = positions.first(where: { $0 < 0 }) {
-            throw TensorError.outOfRange("RotaryEmbedding.apply", "negative position \(bad)")
+        guard angles.count == tokens else {
+            throw TensorError.shapeMismatch("RotaryEmbedding.apply", "\(angles.count) positions for \(tokens) tokens")
         }
         var result = x
-        let heads = x.shape[2]
+        let (heads, half) = (x.shape[2], headDimension / 2)
+        let sign: Float = inverse ? -1 : 1
         result.withUnsafeMutableBufferPointer { values in
             guard let base = values.baseAddress else { return }
-            Parallel.forEach(tokens, minimumChunk: 16) { range in
+            Parallel.forEach(tokens, minimumChunk: 64) { range in
                 for token in range {
-                    rotate(base + token * heads * headDimension, heads: heads,
-                           position: positions[token], inverse: inverse)
+                    for i in 0..<half {
+                        let cosine = angles.cosines[token * half + i], sine = sign * angles.sines[token * half + i]
+                        let (first, second) = style == .halfSplit ? (i, i + half) : (2 * i, 2 * i + 1)
+                        for head in 0..<heads {
+                            let vector = base + (token * heads + head) * headDimension
+                            let a = vector[first], b = vector[second]
+                            vector[first] = a * cosine - b * sine
+                            vector[second] = b * cosine + a * sine
+                        }
+                    }
                 }
             }
         }
         return result
-    }
-
-    /// Rotates, in place, `heads` consecutive head vectors of one token at `position`.
-    /// The caller guarantees `heads · headDimension` writable elements at `vectors`.
-    public func rotate(_ vectors: UnsafeMutablePointer<Float>, heads: Int, position: Int, inverse: Bool = false) {
-        let half = headDimension / 2
-        let sign: Float = inverse ? -1 : 1
-        for i in 0..<half {
-            let angle = Float(position) * inverseFrequencies[i]
-            let cosine = cosf(angle), sine = sign * sinf(angle)
-            let (first, second) = style == .halfSplit ? (i, i + half) : (2 * i, 2 * i + 1)
-            for head in 0..<heads {
-                let vector = vectors + head * headDimension
-                let a = vector[first], b = vector[second]
-                vector[first] = a * cosine - b * sine
-                vector[second] = b * cosine + a * sine
-            }
-        }
     }
 }

@@ -33,9 +33,16 @@ extension Variable {
     /// `positions[b · sequence + t]`. The backward rotates the gradient by the opposite angles.
     /// - Throws: ``TensorError`` if the shapes or positions do not fit `rotary`.
     public static func rope(_ x: Variable, rotary: RotaryEmbedding, positions: [Int]) throws -> Variable {
-        let output = try rotary.apply(x.value, positions: positions)
+        try rope(x, rotary: rotary, angles: rotary.angles(for: positions))
+    }
+
+    /// Rotary position embedding with angles computed once for several calls (every layer's queries
+    /// and keys share them).
+    /// - Throws: ``TensorError`` if the shapes do not fit `rotary` and `angles`.
+    public static func rope(_ x: Variable, rotary: RotaryEmbedding, angles: RotaryEmbedding.Angles) throws -> Variable {
+        let output = try rotary.apply(x.value, angles: angles)
         return operation(output, inputs: [x]) { grad in
-            try x.accumulateGradient(rotary.apply(grad, positions: positions, inverse: true))
+            try x.accumulateGradient(rotary.apply(grad, angles: angles, inverse: true))
         }
     }
 

@@ -66,9 +66,9 @@ extension LlamaModel {
 
         let normalized = try Variable.rmsNorm(hidden, weight: layer.inputNorm, epsilon: epsilon)
         let query = try Variable.rope(project(normalized, .query).reshaped([rows, sequence, heads, headWidth]),
-                                      rotary: rotary, positions: plan.sequencePositions)
+                                      rotary: rotary, angles: plan.sequenceAngles)
         let key = try Variable.rope(project(normalized, .key).reshaped([rows, sequence, keyValueHeads, headWidth]),
-                                    rotary: rotary, positions: plan.sequencePositions)
+                                    rotary: rotary, angles: plan.sequenceAngles)
         let value = try project(normalized, .value).reshaped([rows, sequence, keyValueHeads, headWidth])
 
         var prefixKey: Variable?, prefixValue: Variable?, prefixLengths: [Int]?
@@ -127,8 +127,9 @@ struct ForwardPlan {
     let inputSlots: Int, layerSlots: Int
     /// Input-prefix slots plus token slots.
     let sequenceLength: Int
-    /// RoPE positions of the sequence slots, `[batch · sequenceLength]`.
+    /// RoPE positions of the sequence slots, `[batch · sequenceLength]`, and their angles.
     let sequencePositions: [Int]
+    let sequenceAngles: RotaryEmbedding.Angles
     /// Validity of the sequence slots, `[batch · sequenceLength]`.
     let sequenceMask: [Bool]
     /// The first cache slot this pass writes (its layer prefix), and the first of its sequence.
@@ -167,6 +168,7 @@ struct ForwardPlan {
             sequencePositions += batch.positions[(row * length)..<((row + 1) * length)].map { base + $0 }
         }
         self.sequencePositions = sequencePositions
+        sequenceAngles = try model.rotary.angles(for: sequencePositions)
         self.sequenceMask = sequenceMask
         cacheStart = cache?.length ?? 0
         sequenceStart = cacheStart + layerSlots
