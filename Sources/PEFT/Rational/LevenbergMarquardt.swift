@@ -13,7 +13,8 @@ import Tensor
 /// of the parameters). A step is taken only if it lowers the cost; then `λ` shrinks tenfold,
 /// otherwise it grows tenfold. It stops when an accepted step barely lowers the cost, when no
 /// damping finds a lower cost, after `maximumIterations` solves, or where the Jacobian is not
-/// finite (or its column norms overflow); it returns the best parameters seen. Deterministic: no randomness, fixed stopping rules.
+/// finite (or its column norms overflow), and returns the best parameters seen. Deterministic:
+/// no randomness, fixed stopping rules.
 enum LevenbergMarquardt {
     /// Stop once an accepted step lowers the cost by less than this fraction.
     static let relativeTolerance = 1e-12
