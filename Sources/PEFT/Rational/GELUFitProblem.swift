@@ -23,7 +23,8 @@ struct GELUFitProblem {
 
     /// The minimiser of `Σ (P(x) − g(x)·(1 + B(x)))²`: the rows `[1, x, …, x^p, −g·x, …, −g·x^q]`
     /// against `g`, solved by LAPACK `dgelsd` with equilibrated columns.
-    /// - Throws: ``TensorError/lapackFailure(_:_:)`` if the solve fails.
+    /// - Throws: ``RationalActivationError/nonFiniteFit(_:)`` if the monomials overflow on the grid;
+    ///   ``TensorError/lapackFailure(_:_:)`` if the solve fails.
     func linearizedSolution() throws -> [Double] {
         let n = coefficientCount
         var matrix = [Double](repeating: 0, count: grid.count * n)
@@ -40,37 +41,47 @@ struct GELUFitProblem {
             }
         }
         let (scaled, scale) = columnEquilibrated(matrix, rows: grid.count, columns: n)
+        guard scale.allSatisfy({ $0.isFinite }) else {
+            throw RationalActivationError.nonFiniteFit("the powers x^k or g(x)·x^k overflow double on the interval")
+        }
         let solution = try LinearAlgebra.leastSquares(scaled, rows: grid.count, columns: n, targets, rightHandSides: 1)
         return zip(solution, scale).map { $0 / $1 }
     }
 
     /// The true-form residuals `P(x) / (1 + |B(x)|) − g(x)` at every grid point.
     func residuals(_ coefficients: [Double]) -> [Double] {
-        let polynomials = split(coefficients)
-        return zip(grid, targets).map { polynomials($0) - $1 }
+        var residual = split(coefficients)(grid)
+        for i in residual.indices { residual[i] -= targets[i] }
+        return residual
     }
 
     /// `∂ residual / ∂ coefficient`, `points × (p + 1 + q)`, row-major: `x^k / D` for `a_k` and
     /// `−R(x)·sign(B(x))·x^k / D` for `b_k`, with `D = 1 + |B(x)|`.
     func jacobian(_ coefficients: [Double]) -> [Double] {
         let polynomials = split(coefficients)
-        let n = coefficientCount
+        let (n, p, q) = (coefficientCount, numeratorDegree, denominatorDegree)
         var result = [Double](repeating: 0, count: grid.count * n)
-        polynomials.numerator.withUnsafeBufferPointer { a in
-            polynomials.denominator.withUnsafeBufferPointer { b in
-                for (i, x) in grid.enumerated() {
-                    let denominator = Horner.value(b, x)
-                    let inverseD = 1 / (1 + Swift.abs(denominator))
-                    let slope = -Horner.value(a, x) * inverseD * Horner.sign(denominator) * inverseD
-                    var power = 1.0
-                    for k in 0...numeratorDegree {
-                        result[i * n + k] = power * inverseD
-                        power *= x
-                    }
-                    power = x
-                    for k in 0..<denominatorDegree {
-                        result[i * n + numeratorDegree + 1 + k] = slope * power
-                        power *= x
+        result.withUnsafeMutableBufferPointer { jacobian in
+            grid.withUnsafeBufferPointer { grid in
+                polynomials.numerator.withUnsafeBufferPointer { a in
+                    polynomials.denominator.withUnsafeBufferPointer { b in
+                        for i in 0..<grid.count {
+                            let x = grid[i]
+                            let denominator = Horner.value(b, x)
+                            let inverseD = 1 / (1 + Swift.abs(denominator))
+                            let slope = -Horner.value(a, x) * inverseD * Horner.sign(denominator) * inverseD
+                            let row = i * n
+                            var power = 1.0
+                            for k in 0...p {
+                                jacobian[row + k] = power * inverseD
+                                power *= x
+                            }
+                            power = x
+                            for k in 0..<q {
+                                jacobian[row + p + 1 + k] = slope * power
+                                power *= x
+                            }
+                        }
                     }
                 }
             }
@@ -89,10 +100,9 @@ struct GELUFitProblem {
     /// `max |R(x) − g(x)|` over the grid, `R` in the true form evaluated in double precision.
     /// `NaN` if `R` is not finite somewhere.
     func maximumError(_ activation: RationalActivation) -> Double {
-        let polynomials = RationalPolynomials(activation)
         var largest = 0.0
-        for (x, g) in zip(grid, targets) {
-            let error = Swift.abs(polynomials(x) - g)
+        for (value, g) in zip(RationalPolynomials(activation)(grid), targets) {
+            let error = Swift.abs(value - g)
             guard error.isFinite else { return .nan }
             largest = max(largest, error)
         }

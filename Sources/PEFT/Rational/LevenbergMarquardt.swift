@@ -11,7 +11,10 @@ import Tensor
 ///
 /// `S` holds the column norms of `J` (Marquardt's scaling: the damping does not depend on the units
 /// of the parameters). A step is taken only if it lowers the cost; then `λ` shrinks tenfold,
-/// otherwise it grows tenfold. Deterministic: no randomness, fixed stopping rules.
+/// otherwise it grows tenfold. It stops when an accepted step barely lowers the cost, when no
+/// damping finds a lower cost, after `maximumIterations` solves, or where the Jacobian is not
+/// finite (or its column norms overflow), and returns the best parameters seen. Deterministic:
+/// no randomness, fixed stopping rules.
 enum LevenbergMarquardt {
     /// Stop once an accepted step lowers the cost by less than this fraction.
     static let relativeTolerance = 1e-12
@@ -39,14 +42,15 @@ enum LevenbergMarquardt {
         var damping = 1e-3
         var (scaledJacobian, columnScale) = columnEquilibrated(jacobian(parameters), rows: m, columns: n)
         for _ in 0..<maximumIterations where cost > 0 {
+            guard columnScale.allSatisfy({ $0.isFinite }) else { break }
             var system = scaledJacobian
-            system.reserveCapacity((m + n) * n)
-            for k in 0..<n {
-                for column in 0..<n { system.append(column == k ? damping.squareRoot() : 0) }
-            }
-            let rightHandSide = residual.map { -$0 } + [Double](repeating: 0, count: n)
+            system.append(contentsOf: repeatElement(0, count: n * n))
+            for k in 0..<n { system[(m + k) * n + k] = damping.squareRoot() }
+            var rightHandSide = [Double](repeating: 0, count: m + n)
+            for i in 0..<m { rightHandSide[i] = -residual[i] }
             let step = try LinearAlgebra.leastSquares(system, rows: m + n, columns: n, rightHandSide, rightHandSides: 1)
-            let trial = (0..<n).map { parameters[$0] + step[$0] / columnScale[$0] }
+            var trial = parameters
+            for k in 0..<n { trial[k] += step[k] / columnScale[k] }
             let trialResidual = residuals(trial)
             let trialCost = sumOfSquares(trialResidual)
             if trialCost < cost {
@@ -63,21 +67,32 @@ enum LevenbergMarquardt {
         return parameters
     }
 
-    private static func sumOfSquares(_ values: [Double]) -> Double { values.reduce(0) { $0 + $1 * $1 } }
+    private static func sumOfSquares(_ values: [Double]) -> Double {
+        values.withUnsafeBufferPointer { values in
+            var sum = 0.0
+            for value in values { sum += value * value }
+            return sum
+        }
+    }
 }
 
 /// `A·S⁻¹` and `S`, the column norms of `A: rows × columns` (row-major; `1` for a zero column).
+/// A column with a non-finite entry, or whose norm overflows, has a non-finite scale.
 /// Solving for `S·x` instead of `x` makes a least-squares problem whose columns differ by orders
 /// of magnitude (monomials `1 … x^q` on a wide interval) well scaled for LAPACK.
 func columnEquilibrated(_ matrix: [Double], rows m: Int, columns n: Int) -> (matrix: [Double], scale: [Double]) {
-    var norms = [Double](repeating: 0, count: n)
-    for i in 0..<m {
-        for k in 0..<n { norms[k] += matrix[i * n + k] * matrix[i * n + k] }
-    }
-    let scale = norms.map { $0 > 0 ? $0.squareRoot() : 1 }
     var result = matrix
-    for i in 0..<m {
-        for k in 0..<n { result[i * n + k] /= scale[k] }
+    var scale = [Double](repeating: 0, count: n)
+    result.withUnsafeMutableBufferPointer { a in
+        scale.withUnsafeMutableBufferPointer { norms in
+            for i in 0..<m {
+                for k in 0..<n { norms[k] += a[i * n + k] * a[i * n + k] }
+            }
+            for k in 0..<n { norms[k] = norms[k] > 0 ? norms[k].squareRoot() : 1 }
+            for i in 0..<m {
+                for k in 0..<n { a[i * n + k] /= norms[k] }
+            }
+        }
     }
     return (result, scale)
 }

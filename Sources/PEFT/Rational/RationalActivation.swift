@@ -7,11 +7,11 @@
 ///
 /// IAPT uses degrees `(5, 4)` by default and `(6, 5)` as an option, starting from a fit of GELU
 /// (``fitGELU(degrees:interval:points:)``). For training, the coefficients are `Variable`s and the
-/// op is ``Autograd/Variable/rational(_:numerator:denominator:)``; this value type holds one
+/// op is `Variable.rational(_:numerator:denominator:)`; this value type holds one
 /// coefficient set and the forward/backward kernels over tensors (`RationalKernels.swift`).
 public struct RationalActivation: Sendable, Equatable {
-    /// The largest numerator or denominator degree accepted: beyond it the monomial basis is too
-    /// ill-conditioned to fit or train in `Float`.
+    /// The largest numerator or denominator degree accepted: a guard against absurd degrees, well
+    /// above IAPT's (6, 5); the monomial basis only gets worse conditioned beyond it.
     public static let maximumDegree = 10
 
     /// `[a0, a1, …, ap]`, lowest order first: `p + 1` coefficients.
@@ -60,12 +60,17 @@ struct RationalPolynomials {
         self.init(numerator: activation.numerator.map(Double.init), denominator: activation.denominator.map(Double.init))
     }
 
-    /// `R(x)` in double precision.
-    func callAsFunction(_ x: Double) -> Double {
-        numerator.withUnsafeBufferPointer { a in
-            denominator.withUnsafeBufferPointer { b in
-                Horner.value(a, x) / (1 + Swift.abs(Horner.value(b, x)))
+    /// `R(x)` at every point of `points`, in double precision.
+    func callAsFunction(_ points: [Double]) -> [Double] {
+        [Double](unsafeUninitializedCapacity: points.count) { values, initialized in
+            points.withUnsafeBufferPointer { x in
+                numerator.withUnsafeBufferPointer { a in
+                    denominator.withUnsafeBufferPointer { b in
+                        for i in 0..<x.count { values[i] = Horner.value(a, x[i]) / (1 + Swift.abs(Horner.value(b, x[i]))) }
+                    }
+                }
             }
+            initialized = points.count
         }
     }
 }
