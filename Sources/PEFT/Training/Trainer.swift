@@ -66,7 +66,8 @@ public final class Trainer {
     ///   - progress: called after every optimizer step (after its evaluation and checkpoint, if any);
     ///     return ``TrainingControl/stop`` to end the run there.
     /// - Throws: ``TrainingError`` for empty sets, token ids outside the vocabulary, a non-finite
-    ///   loss, or a resumed checkpoint that does not fit this data and these options;
+    ///   loss, or a resumed checkpoint that does not fit this data (it then stays pending, for a call
+    ///   with the right data);
     ///   ``ModelFileError`` if a checkpoint cannot be written; errors of the model and adapter.
     public func train(
         on examples: [EncodedExample], dev: [EncodedExample]? = nil,
@@ -78,35 +79,9 @@ public final class Trainer {
             guard !dev.isEmpty else { throw TrainingError.noExamples("dev") }
             try checkVocabulary(dev, set: "dev")
         }
-        let examplesPerStep = options.batchSize * options.gradientAccumulationSteps
-        let stepsPerEpoch = examples.count / examplesPerStep + (examples.count % examplesPerStep == 0 ? 0 : 1)
-        let (allSteps, overflow) = options.epochs.multipliedReportingOverflow(by: stepsPerEpoch)
-        let totalSteps = min(overflow ? .max : allSteps, options.maxSteps ?? .max)
-        let schedule = LearningRateSchedule(
-            peak: options.learningRate, totalSteps: totalSteps,
-            warmupSteps: Int((options.warmupFraction * Float(totalSteps)).rounded(.up)), decay: options.decay)
-        let fingerprint = Self.fingerprint(examples), devFingerprint = dev.map(Self.fingerprint)
-
-        var state: TrainerState
-        if let (resumed, path) = resumedState {
-            if let mismatch = resumed.mismatch(
-                exampleCount: examples.count, fingerprint: fingerprint, devFingerprint: devFingerprint) {
-                throw TrainingError.badCheckpoint(path: path, reason: mismatch)
-            }
-            guard resumed.stepsPerEpoch == stepsPerEpoch, resumed.totalSteps == totalSteps, (0...totalSteps).contains(resumed.step),
-                  resumed.evaluationsWithoutImprovement >= 0 else {
-                throw TrainingError.badCheckpoint(
-                    path: path, reason: "inconsistent state: step \(resumed.step) of \(resumed.totalSteps), \(resumed.stepsPerEpoch) per epoch; expected \(totalSteps), \(stepsPerEpoch)")
-            }
-            state = resumed
-        } else {
-            state = TrainerState(
-                stepsPerEpoch: stepsPerEpoch, totalSteps: totalSteps, exampleCount: examples.count,
-                dataFingerprint: fingerprint, devFingerprint: devFingerprint, options: options)
-            try optimizer.restore(stepCount: 0, moments: Array(repeating: nil, count: optimizer.parameters.count))
-            bestWeights = nil
-        }
-        resumedState = nil
+        let plan = TrainingPlan(exampleCount: examples.count, options: options)
+        var state = try startingState(plan: plan, fingerprint: Self.fingerprint(examples), devFingerprint: dev.map(Self.fingerprint))
+        let totalSteps = plan.totalSteps
 
         let clock = ContinuousClock()
         let sessionStart = clock.now
@@ -119,15 +94,15 @@ public final class Trainer {
         defer { adapter.isTraining = false }
 
         while state.step < totalSteps && !state.stoppedEarly && !stoppedByCallback {
-            let (epoch, position) = state.step.quotientAndRemainder(dividingBy: stepsPerEpoch)
+            let (epoch, position) = state.step.quotientAndRemainder(dividingBy: plan.stepsPerEpoch)
             if order.epoch != epoch {
                 order = (epoch, ExampleOrder.indices(count: examples.count, epoch: epoch, seed: options.seed, shuffled: options.shuffle))
             }
-            let chosen = order.indices[(position * examplesPerStep)..<min((position + 1) * examplesPerStep, examples.count)]
+            let chosen = order.indices[plan.range(ofStepInEpoch: position)]
             let microBatches = try stride(from: chosen.startIndex, to: chosen.endIndex, by: options.batchSize).map { start in
                 try TrainingBatch(chosen[start..<min(start + options.batchSize, chosen.endIndex)].map { examples[$0] })
             }
-            let learningRate = schedule.learningRate(atStep: state.step)
+            let learningRate = plan.schedule.learningRate(atStep: state.step)
             let (stepLoss, gradientNorm) = try optimizerStep(microBatches, learningRate: learningRate, step: state.step + 1)
             let stepTokens = microBatches.reduce(0) { $0 + $1.tokenCount }
             state.step += 1
@@ -137,7 +112,7 @@ public final class Trainer {
             sessionSteps += 1
 
             var evalLoss: Float?
-            let endsEpoch = position + 1 == stepsPerEpoch
+            let endsEpoch = position + 1 == plan.stepsPerEpoch
             if let dev, state.step == totalSteps || options.evaluateEvery.map({ state.step % $0 == 0 }) ?? endsEpoch {
                 let loss = try evaluateLoss(dev)
                 record(evaluation: loss, in: &state)
@@ -175,6 +150,29 @@ public final class Trainer {
             stoppedByCallback: stoppedByCallback, restoredBestWeights: restored, wallSeconds: state.elapsedSeconds,
             tokensPerSecond: state.elapsedSeconds > 0 ? Double(state.tokensSeen) / state.elapsedSeconds : 0,
             history: state.history, evaluations: state.evaluations)
+    }
+
+    /// The state a run starts from: the resumed one, checked against this run, or a fresh one (with
+    /// the optimizer reset). A resumed state that does not fit stays pending.
+    private func startingState(plan: TrainingPlan, fingerprint: String, devFingerprint: String?) throws -> TrainerState {
+        guard let (resumed, path) = resumedState else {
+            try optimizer.restore(stepCount: 0, moments: Array(repeating: nil, count: optimizer.parameters.count))
+            bestWeights = nil
+            return TrainerState(
+                stepsPerEpoch: plan.stepsPerEpoch, totalSteps: plan.totalSteps, exampleCount: plan.exampleCount,
+                dataFingerprint: fingerprint, devFingerprint: devFingerprint, options: options)
+        }
+        if let mismatch = resumed.mismatch(exampleCount: plan.exampleCount, fingerprint: fingerprint, devFingerprint: devFingerprint) {
+            throw TrainingError.badCheckpoint(path: path, reason: mismatch)
+        }
+        guard resumed.stepsPerEpoch == plan.stepsPerEpoch, resumed.totalSteps == plan.totalSteps,
+              (0...plan.totalSteps).contains(resumed.step), resumed.evaluationsWithoutImprovement >= 0 else {
+            throw TrainingError.badCheckpoint(
+                path: path,
+                reason: "inconsistent state: step \(resumed.step) of \(resumed.totalSteps), \(resumed.stepsPerEpoch) per epoch; expected \(plan.totalSteps), \(plan.stepsPerEpoch)")
+        }
+        resumedState = nil
+        return resumed
     }
 
     /// The mean loss per response token of `examples` under the adapter in evaluation mode, without
@@ -279,5 +277,34 @@ public final class Trainer {
 
     private static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    }
+}
+
+/// How a run's examples fall into optimizer steps, and its learning-rate schedule.
+struct TrainingPlan {
+    let exampleCount: Int
+    /// `batchSize × gradientAccumulationSteps`.
+    let examplesPerStep: Int
+    /// Optimizer steps per epoch; the last one takes the remainder.
+    let stepsPerEpoch: Int
+    /// Optimizer steps in the run: every epoch's, or `maxSteps` if fewer.
+    let totalSteps: Int
+    /// Warm-up over the first `warmupFraction` of the steps (rounded up), then the decay.
+    let schedule: LearningRateSchedule
+
+    init(exampleCount: Int, options: TrainingOptions) {
+        self.exampleCount = exampleCount
+        examplesPerStep = options.batchSize * options.gradientAccumulationSteps
+        stepsPerEpoch = exampleCount / examplesPerStep + (exampleCount % examplesPerStep == 0 ? 0 : 1)
+        let (allSteps, overflow) = options.epochs.multipliedReportingOverflow(by: stepsPerEpoch)
+        totalSteps = min(overflow ? .max : allSteps, options.maxSteps ?? .max)
+        schedule = LearningRateSchedule(
+            peak: options.learningRate, totalSteps: totalSteps,
+            warmupSteps: Int((options.warmupFraction * Float(totalSteps)).rounded(.up)), decay: options.decay)
+    }
+
+    /// The positions in the epoch's order that step `position` (from 0) of the epoch trains on.
+    func range(ofStepInEpoch position: Int) -> Range<Int> {
+        (position * examplesPerStep)..<min((position + 1) * examplesPerStep, exampleCount)
     }
 }
