@@ -130,4 +130,43 @@ struct TrainerTests {
             try trainer.train(on: [EncodedExample(tokens: [1, 2], promptLength: 1), EncodedExample(tokens: [1, 400], promptLength: 1)])
         }
     }
+
+    @Test("A custom adapter trains through the same path, in training mode for steps and evaluation mode for dev loss")
+    func trainingAndEvaluationModes() throws {
+        let model = try byteBackbone()
+        let adapter = try ModeRecordingAdapter(model: model)
+        let encoder = try byteEncoder()
+        let options = TrainingOptions(epochs: 1, batchSize: 2, gradientAccumulationSteps: 3, seed: 1, evaluateEvery: 1)
+        let report = try Trainer(model: model, adapter: adapter, options: options)
+            .train(on: try encoder.encode(animalSounds), dev: try encoder.encode(Array(animalSounds.prefix(3))))
+        // One step of 3 micro-batches, then the dev set in 2 batches.
+        #expect(report.steps == 1 && report.evaluations.count == 1)
+        #expect(adapter.modes == [true, true, true, false, false])
+        #expect(!adapter.isTraining)
+    }
+}
+
+/// Prompt tuning that records whether it was training each time the model asked for its prompt.
+private final class ModeRecordingAdapter: Adapter {
+    static let peftType = "MODE_RECORDING"
+    let prompts: PromptTuningAdapter
+    var modes: [Bool] = []
+    var isTraining = false
+
+    init(model: LlamaModel) throws {
+        prompts = try PromptTuningAdapter(model: model, configuration: PromptTuningConfiguration(virtualTokens: 2), seed: 1)
+    }
+
+    required init(configuration: Data, weights: any TensorSource, model: LlamaModel) throws {
+        prompts = try PromptTuningAdapter(configuration: configuration, weights: weights, model: model)
+    }
+
+    func configurationData() throws -> Data { try prompts.configurationData() }
+    var namedParameters: [(name: String, variable: Variable)] { prompts.namedParameters }
+    var inputPrefixLength: Int { prompts.inputPrefixLength }
+
+    func inputPrefix(rows: Int) throws -> Variable? {
+        modes.append(isTraining)
+        return try prompts.inputPrefix(rows: rows)
+    }
 }
