@@ -1,0 +1,55 @@
+/// How an instruction example becomes text: the prompt (instruction, input and the template's own
+/// words) and the response that follows it.
+///
+/// A template has two forms, one for examples with an input and one without; each may contain the
+/// placeholders `{instruction}` and `{input}`, which are replaced in the template's text only (never
+/// inside the substituted values). An input that is empty or only whitespace counts as none. The
+/// response is the example's `output`, unchanged. A plain-text example has an empty prompt and its
+/// text as the response.
+public struct PromptTemplate: Sendable, Equatable, Codable {
+    /// The prompt of an example with an input.
+    public var withInput: String
+    /// The prompt of an example without an input.
+    public var withoutInput: String
+
+    /// A template from its two prompt forms.
+    public init(withInput: String, withoutInput: String) {
+        self.withInput = withInput
+        self.withoutInput = withoutInput
+    }
+
+    /// Alpaca's sections without its preamble:
+    /// `### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n`, the Input section
+    /// left out when there is no input.
+    public static let alpaca = PromptTemplate(
+        withInput: "### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n",
+        withoutInput: "### Instruction:\n{instruction}\n\n### Response:\n")
+
+    /// The instruction and the input, each on its own line: `{instruction}\n{input}\n`, or
+    /// `{instruction}\n` without an input.
+    public static let plain = PromptTemplate(withInput: "{instruction}\n{input}\n", withoutInput: "{instruction}\n")
+
+    /// The prompt text of `example` (empty for plain text).
+    public func prompt(for example: InstructionExample) -> String {
+        guard case let .instruction(instruction, input, _) = example.content else { return "" }
+        guard let input, !input.allSatisfy(\.isWhitespace) else {
+            return Self.fill(withoutInput, instruction: instruction, input: "")
+        }
+        return Self.fill(withInput, instruction: instruction, input: input)
+    }
+
+    /// The response text of `example`: its output, or the whole text of a plain-text example.
+    public func response(for example: InstructionExample) -> String {
+        switch example.content {
+        case let .instruction(_, _, output): return output
+        case let .text(text): return text
+        }
+    }
+
+    /// `template` with its placeholders replaced.
+    private static func fill(_ template: String, instruction: String, input: String) -> String {
+        template.components(separatedBy: "{instruction}")
+            .map { $0.components(separatedBy: "{input}").joined(separator: input) }
+            .joined(separator: instruction)
+    }
+}
