@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "PEFT", targets: ["PEFT"]),
         .library(name: "TaskSuite", targets: ["TaskSuite"]),
         .executable(name: "peft", targets: ["PEFTCommand"]),
+        .executable(name: "quickstart", targets: ["quickstart"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -36,6 +37,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(name: "ExampleSupport", dependencies: ["PEFT"], path: "Examples/ExampleSupport"),
+        .executableTarget(name: "quickstart", dependencies: ["ExampleSupport"], path: "Examples/Quickstart"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer"], exclude: ["Fixtures"]),

@@ -24,8 +24,11 @@ public enum TinyBase {
         if let model = try? LlamaModel(contentsOf: cacheFolder) { return model }
         log("Pre-training the tiny base model on the toy world's plain text (cached in \(cacheFolder.path))…")
         let model = try pretrain(log: log)
-        try FileManager.default.createDirectory(at: cacheFolder.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try model.save(to: cacheFolder)
+        let parent = cacheFolder.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        let tokenizer = parent.appendingPathComponent("byte-tokenizer.json")
+        try ByteTokenizer().huggingFaceJSON().write(to: tokenizer, options: .atomic)
+        try model.save(to: cacheFolder, tokenizer: tokenizer)
         return try LlamaModel(contentsOf: cacheFolder)
     }
 

@@ -81,7 +81,7 @@ public struct ToyWorld: Sendable {
                 let wording = heldOutWording
                     ? task.wordings[task.wordings.count - 1]
                     : task.wordings[Int(generator.next() % UInt64(task.wordings.count - 1))]
-                examples.append(InstructionExample(instruction: wording, input: word, output: task.answer(word)))
+                examples.append(InstructionExample(instruction: wording, input: word, output: task.answer(word), origin: task.name))
             }
         }
         examples.shuffle(using: &generator)

@@ -6,6 +6,9 @@ struct PEFTTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "peft",
         abstract: "Parameter-efficient fine-tuning and serving of LLaMA-family models on the CPU.",
-        subcommands: [LogitsCommand.self, TokenizeCommand.self, GenerateCommand.self, InspectCommand.self, MergeCommand.self, Bench.self]
+        subcommands: [
+            TrainCommand.self, EvalCommand.self, GenerateCommand.self, LogitsCommand.self, TokenizeCommand.self,
+            InspectCommand.self, MergeCommand.self, Bench.self,
+        ]
     )
 }

@@ -37,3 +37,19 @@ struct ByteTokenizerTests {
         }
     }
 }
+
+@Suite("Byte tokenizer as tokenizer.json")
+struct ByteTokenizerJSONTests {
+    @Test("The exported tokenizer.json encodes and decodes like the byte tokenizer")
+    func exportedJSONMatches() throws {
+        let bytes = ByteTokenizer()
+        let bpe = try BPETokenizer(data: bytes.huggingFaceJSON(), source: "byte tokenizer.json")
+        for text in ["", "hello world", "  tabs\tand\nnewlines ", "wörld 👋🏽 日本語", "x = 42;"] {
+            #expect(bpe.encode(text, addSpecialTokens: true) == bytes.encode(text, addSpecialTokens: true), "\(text)")
+            #expect(bpe.encode(text, addSpecialTokens: false) == bytes.encode(text, addSpecialTokens: false), "\(text)")
+            let ids = bytes.encode(text, addSpecialTokens: false)
+            #expect(try bpe.decode(ids, skipSpecialTokens: true) == bytes.decode(ids, skipSpecialTokens: true))
+        }
+        #expect(bpe.bosTokenID == 256 && bpe.eosTokenID == 257)
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import PEFT
+import Transformer
+
+/// The steps every example shares: encode the toy world's instructions, fine-tune an adapter with
+/// the library's trainer (drawing a progress bar), and measure exact-match accuracy.
+public enum Workflow {
+    /// A compact prompt format for the tiny byte-level model.
+    public static let template = PromptTemplate(
+        withInput: "{instruction}\nword: {input}\nanswer: ", withoutInput: "{instruction}\nanswer: ")
+
+    /// Encodes examples with the byte tokenizer and ``template``.
+    public static func encoder() throws -> InstructionEncoder {
+        try InstructionEncoder(tokenizer: ByteTokenizer(), template: template, maxLength: 160)
+    }
+
+    /// Fine-tunes `adapter` on `examples` with AdamW, linear decay and a progress bar on stderr.
+    public static func fineTune(
+        _ adapter: any Adapter, model: LlamaModel, on examples: [InstructionExample],
+        epochs: Int = 2, batchSize: Int = 16, learningRate: Float = 3e-3, seed: UInt64 = 0
+    ) throws -> TrainingReport {
+        let options = TrainingOptions(epochs: epochs, batchSize: batchSize, learningRate: learningRate, seed: seed)
+        let trainer = try Trainer(model: model, adapter: adapter, options: options)
+        let bar = ProgressBar()
+        defer { bar.finish() }
+        return try trainer.train(on: encoder().encode(examples), progress: bar.callback)
+    }
+
+    /// Exact-match accuracy of greedy answers.
+    public static func accuracy(model: LlamaModel, adapter: (any Adapter)?, on examples: [InstructionExample]) throws -> EvaluationReport {
+        try Evaluator(model: model, encoder: encoder(), batchSize: 32).exactMatch(examples, adapter: adapter, maxNewTokens: 12)
+    }
+
+    /// Accuracy per task name, in the order of ``ToyWorld/tasks``.
+    public static func accuracyByTask(
+        model: LlamaModel, adapter: (any Adapter)?, on examples: [InstructionExample]
+    ) throws -> [(task: String, accuracy: Double)] {
+        let report = try accuracy(model: model, adapter: adapter, on: examples)
+        return ToyWorld.tasks.compactMap { task in
+            let rows = report.predictions.filter { prediction in
+                examples[prediction.index].origin == task.name
+            }
+            guard !rows.isEmpty else { return nil }
+            return (task.name, Double(rows.filter(\.isCorrect).count) / Double(rows.count))
+        }
+    }
+
+    /// Greedy answers of `model` (with `adapter`) to free-form instructions about `word`.
+    public static func answer(_ instruction: String, word: String, model: LlamaModel, adapter: (any Adapter)?) throws -> String {
+        let example = InstructionExample(instruction: instruction, input: word, output: "")
+        let prompt = try encoder().promptTokens(for: example)
+        let tokenizer = ByteTokenizer()
+        let hooks = adapter.map { AdapterRouter($0, rows: 1) }
+        let output = try model.generate(
+            prompts: [prompt], options: GenerationOptions(maxNewTokens: 16, stopTokens: Set([tokenizer.eosTokenID ?? 257])),
+            hooks: hooks, instructionLengths: [prompt.count])[0]
+        return try tokenizer.decode(output, skipSpecialTokens: true).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Prints `text` as a section heading.
+    public static func heading(_ text: String) {
+        print("\n== \(text)")
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import PEFT
+import Transformer
+
+/// The adapter methods `peft train` can create.
+enum AdapterMethod: String, ExpressibleByArgument, CaseIterable {
+    case iapt, lora, prompt, ptuning2
+}
+
+/// Per-method settings of `peft train`.
+struct AdapterMethodOptions: ParsableArguments {
+    @Option(help: "Adapter method: iapt, lora, prompt or ptuning2.")
+    var method: AdapterMethod
+
+    @Option(help: "Virtual tokens: IAPT's prompts per layer (4), prompt tuning's tokens (20), P-tuning v2's per layer (4).")
+    var virtualTokens: Int?
+
+    @Option(help: "IAPT: the generator's bottleneck width.")
+    var bottleneck = 32
+
+    @Option(help: "IAPT: pooling (self_attention, mean, max, last_token).")
+    var pooling = IAPTConfiguration.Pooling.selfAttention.rawValue
+
+    @Option(help: "IAPT: activation (rational, gelu, relu).")
+    var activation = IAPTConfiguration.ActivationKind.rational.rawValue
+
+    @Option(help: "LoRA: rank.")
+    var rank = 8
+
+    @Option(help: "LoRA: alpha (the update is scaled by alpha / rank).")
+    var alpha: Float = 16
+
+    @Option(help: "LoRA: dropout on the adapter's input while training.")
+    var loraDropout: Float = 0
+
+    @Option(help: "LoRA: comma-separated target projections (q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj).")
+    var targetModules = "q_proj,v_proj"
+
+    @Flag(help: "LoRA: scale by alpha / sqrt(rank) (rsLoRA).")
+    var rslora = false
+
+    @Option(help: "Prompt tuning: initialisation (random, vocab, text).")
+    var promptInit = "random"
+
+    @Option(help: "Prompt tuning: the text whose token embeddings start the prompt (with --prompt-init text).")
+    var promptInitText: String?
+
+    /// A new adapter of the chosen method for `model`.
+    func makeAdapter(for model: LlamaModel, tokenizer: any Tokenizer, seed: UInt64) throws -> any Adapter {
+        switch method {
+        case .iapt:
+            guard let pooling = IAPTConfiguration.Pooling(rawValue: pooling),
+                  let activation = IAPTConfiguration.ActivationKind(rawValue: activation) else {
+                throw ValidationError("--pooling must be one of \(IAPTConfiguration.Pooling.allCases.map(\.rawValue)), --activation one of \(IAPTConfiguration.ActivationKind.allCases.map(\.rawValue))")
+            }
+            return try IAPTAdapter(model: model, configuration: IAPTConfiguration(
+                virtualTokens: virtualTokens ?? 4, bottleneck: bottleneck, pooling: pooling, activation: activation), seed: seed)
+        case .lora:
+            let targets = try targetModules.split(separator: ",").map { name in
+                guard let projection = Projection(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("--target-modules: '\(name)' is not one of \(Projection.allCases.map(\.rawValue))")
+                }
+                return projection
+            }
+            return try LoRAAdapter(model: model, configuration: LoRAConfiguration(
+                rank: rank, alpha: alpha, dropout: loraDropout, targetModules: targets, useRSLoRA: rslora), seed: seed)
+        case .prompt:
+            let initialization: PromptTuningConfiguration.Initialization
+            switch promptInit {
+            case "random": initialization = .random
+            case "vocab": initialization = .sampledVocabulary
+            case "text":
+                guard let text = promptInitText else { throw ValidationError("--prompt-init text needs --prompt-init-text") }
+                initialization = .text(text, tokenIDs: tokenizer.encode(text, addSpecialTokens: false))
+            default: throw ValidationError("--prompt-init must be random, vocab or text")
+            }
+            return try PromptTuningAdapter(model: model, configuration: PromptTuningConfiguration(
+                virtualTokens: virtualTokens ?? 20, initialization: initialization), seed: seed)
+        case .ptuning2:
+            return try PTuningV2Adapter(model: model, configuration: PTuningV2Configuration(virtualTokens: virtualTokens ?? 4), seed: seed)
+        }
+    }
+}

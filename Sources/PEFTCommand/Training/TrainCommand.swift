@@ -1,0 +1,89 @@
+import ArgumentParser
+import Autograd
+import Foundation
+import PEFT
+import Transformer
+
+/// `peft train`: fine-tune an adapter on instruction data.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Fine-tune an adapter (IAPT, LoRA, prompt tuning, P-tuning v2) on instruction JSONL.")
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var method: AdapterMethodOptions
+    @OptionGroup var encoding: EncodingOptions
+
+    @Option(help: "Training data: JSON Lines of {\"instruction\", \"input\"?, \"output\"} or {\"text\"}.")
+    var data: String
+
+    @Option(help: "Dev data (same format) for evaluation and early stopping.")
+    var eval: String?
+
+    @Option(help: "Where to write the adapter (and checkpoints/, training_report.json).")
+    var out: String
+
+    @Option(help: "Passes over the training data.") var epochs = 3
+    @Option(help: "Stop after this many optimizer steps.") var maxSteps: Int?
+    @Option(help: "Examples per micro-batch.") var batchSize = 8
+    @Option(help: "Micro-batches per optimizer step.") var gradientAccumulation = 1
+    @Option(help: "Peak learning rate.") var learningRate: Float = 1e-3
+    @Option(help: "Fraction of the steps spent warming up.") var warmup: Float = 0.06
+    @Option(help: "Decay after warm-up: linear, cosine or constant.") var decay = "linear"
+    @Option(help: "Decoupled weight decay.") var weightDecay: Float = 0
+    @Option(help: "Clip the global gradient norm to this (0: no clipping).") var maxGradNorm: Float = 1
+    @Option(help: "Seed for initialisation and shuffling.") var seed: UInt64 = 0
+    @Option(help: "Evaluate on --eval every N steps (default: every epoch).") var evaluateEvery: Int?
+    @Option(help: "Stop after N evaluations without improvement, keeping the best weights.") var earlyStopping: Int?
+    @Option(help: "Write a resumable checkpoint every N steps.") var checkpointEvery: Int?
+    @Flag(help: "Resume from the latest checkpoint in OUT/checkpoints.") var resume = false
+    @Flag(help: "Print the training report as JSON at the end.") var json = false
+
+    func run() throws {
+        let backbone = try model.loadModel()
+        let tokenizer = try model.loadTokenizer()
+        let encoder = try encoding.encoder(tokenizer: tokenizer)
+        let trainExamples = try encoder.encode(InstructionData.load(contentsOf: URL(fileURLWithPath: data)))
+        let devExamples = try eval.map { try encoder.encode(InstructionData.load(contentsOf: URL(fileURLWithPath: $0))) }
+        guard let schedule = LearningRateSchedule.Decay(rawValue: decay) else {
+            throw ValidationError("--decay must be linear, cosine or constant")
+        }
+        let outURL = URL(fileURLWithPath: out)
+        let checkpoints = outURL.appendingPathComponent("checkpoints")
+        let adapter = try method.makeAdapter(for: backbone, tokenizer: tokenizer, seed: seed)
+        let options = TrainingOptions(
+            epochs: epochs, maxSteps: maxSteps, batchSize: batchSize, gradientAccumulationSteps: gradientAccumulation,
+            learningRate: learningRate, warmupFraction: warmup, decay: schedule, weightDecay: weightDecay,
+            maxGradientNorm: maxGradNorm > 0 ? maxGradNorm : nil, seed: seed, evaluateEvery: evaluateEvery,
+            earlyStoppingPatience: earlyStopping, checkpointDirectory: checkpointEvery == nil && !resume ? nil : checkpoints,
+            checkpointEvery: checkpointEvery)
+        let trainer = try Trainer(model: backbone, adapter: adapter, options: options)
+        if resume { try trainer.resume(from: checkpoints) }
+        let share = 100 * Double(adapter.trainableParameterCount) / Double(adapter.trainableParameterCount + backbone.parameterCount)
+        FileHandle.standardError.write(Data((
+            "\(type(of: adapter).peftType): \(adapter.trainableParameterCount) trainable parameters (\(String(format: "%.4f", share)) %), "
+            + "\(trainExamples.count) training examples\(devExamples.map { ", \($0.count) dev" } ?? "")\n").utf8))
+        let bar = ProgressBar()
+        let report = try trainer.train(on: trainExamples, dev: devExamples, progress: bar.callback)
+        bar.finish()
+        try AdapterFiles.save(adapter, to: outURL)
+        let reportData = try JSONEncoder.pretty.encode(report)
+        try reportData.write(to: outURL.appendingPathComponent("training_report.json"), options: .atomic)
+        if json {
+            print(String(decoding: reportData, as: UTF8.self))
+        } else {
+            print(String(format: "%d steps in %@, %.0f tokens/s, final loss %.4f%@; adapter saved to %@",
+                         report.steps, ProgressBar.duration(report.wallSeconds), report.tokensPerSecond, report.finalTrainLoss ?? .nan,
+                         report.bestDevLoss.map { String(format: ", best dev loss %.4f", $0) } ?? "", out))
+        }
+    }
+}
+
+extension JSONEncoder {
+    /// Pretty, key-sorted output.
+    static var pretty: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return encoder
+    }
+}
