@@ -26,7 +26,7 @@ final class IA3Adapter: Adapter {
     private static let targets: [Projection] = [.key, .value, .down]
 
     /// A new adapter for `model` with every vector at one.
-    init(model: LlamaModel) throws {
+    convenience init(model: LlamaModel) throws {
         try self.init(model: model) { _, shape in try Tensor.ones(shape) }
     }
 

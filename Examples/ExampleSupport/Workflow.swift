@@ -62,3 +62,29 @@ public enum Workflow {
         print("\n== \(text)")
     }
 }
+
+extension Workflow {
+    /// The shared body of the adapter examples: accuracy on held-out words before fine-tuning,
+    /// fine-tuning with a progress bar, accuracy after, per task.
+    /// - Returns: the training report.
+    @discardableResult
+    public static func fineTuneAndCompare(
+        _ adapter: any Adapter, name: String, model: LlamaModel, world: ToyWorld, tasks: [Int],
+        epochs: Int, learningRate: Float
+    ) throws -> TrainingReport {
+        let training = world.examples(tasks: tasks, words: world.trainingWords)
+        let test = world.examples(tasks: tasks, words: world.testWords, seed: 5)
+        print("\(name): \(adapter.trainableParameterCount) trainable parameters over a frozen \(model.parameterCount)-parameter base.")
+        print("Tasks: \(tasks.map { ToyWorld.tasks[$0].name }.joined(separator: ", ")); \(training.count) training examples, \(test.count) test examples on unseen words.")
+        let before = try accuracyByTask(model: model, adapter: nil, on: test)
+        heading("Fine-tuning (\(epochs) epochs, learning rate \(learningRate))")
+        let report = try fineTune(adapter, model: model, on: training, epochs: epochs, learningRate: learningRate)
+        print(String(format: "  %d steps in %.1f s, %.0f tokens/s, final loss %.3f", report.steps, report.wallSeconds, report.tokensPerSecond, report.finalTrainLoss ?? .nan))
+        let after = try accuracyByTask(model: model, adapter: adapter, on: test)
+        heading("Exact-match accuracy on unseen words: base model → with the adapter")
+        for ((task, was), (_, now)) in zip(before, after) {
+            print("  " + task.padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: "%5.1f %% → %5.1f %%", 100 * was, 100 * now))
+        }
+        return report
+    }
+}
