@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The `peft` command-line tool.
 @main
-struct PEFTTool: ParsableCommand {
+struct PEFTTool: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "peft",
         abstract: "Parameter-efficient fine-tuning and serving of LLaMA-family models on the CPU.",

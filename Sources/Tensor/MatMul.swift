@@ -32,6 +32,15 @@ extension Tensor {
         }
         guard aK == k else { throw mismatch }
         guard k > 0, m > 0, n > 0 else { return try Tensor.zeros(outShape) }
+        if batch == 1, m <= SkinnyMatMul.maximumRows, !transposeA, transposeB {
+            return Tensor.uninitialized(outShape) { out in
+                a.withUnsafeBufferPointer { pa in
+                    b.withUnsafeBufferPointer { pb in
+                        SkinnyMatMul.multiply(pa.baseAddress!, pb.baseAddress!, out.baseAddress!, m: m, n: n, k: k)
+                    }
+                }
+            }
+        }
         return Tensor.uninitialized(outShape) { out in
             a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in

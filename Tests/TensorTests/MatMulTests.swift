@@ -55,3 +55,15 @@ struct MatMulTests {
         #expect(throws: TensorError.self) { try Tensor.matmul(randomTensor([2, 2, 3], seed: 1), randomTensor([3, 3, 2], seed: 2)) }
     }
 }
+
+@Suite("Few-row products")
+struct SkinnyMatMulTests {
+    @Test("Products with up to 16 rows against transposed weights agree with a naive loop", arguments: [1, 2, 3, 8, 16, 17])
+    func fewRows(rows: Int) throws {
+        let (k, n) = (37, 29)  // not multiples of the vector width
+        let a = randomTensor([rows, k], seed: 1)
+        let weights = randomTensor([n, k], seed: 2)
+        let expected = try Tensor(shape: [rows, n], scalars: naiveMatmul(a.scalars, weights.transposed().scalars, m: rows, k: k, n: n))
+        #expect(maxDifference(try Tensor.matmul(a, weights, transposeB: true), expected) < 1e-5)
+    }
+}

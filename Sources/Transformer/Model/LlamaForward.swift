@@ -27,7 +27,34 @@ extension LlamaModel {
     public func callAsFunction(
         _ batch: TokenBatch, hooks: (any ForwardHooks)? = nil, cache: KVCache? = nil, logits: LogitPositions = .all
     ) throws -> Variable {
-        let plan = try ForwardPlan(model: self, batch: batch, hooks: hooks, cache: cache)
+        try forward(batch, hooks: hooks, binding: cache.map { .shared($0) } ?? .none, logits: logits)
+    }
+
+    /// One decoding step for rows that each have their own cache (requests that joined a batch at
+    /// different times, as a serving engine has them): row `r` appends `tokens[r]` to `caches[r]`
+    /// and attends to everything in it. Prefixes are not requested (each cache holds its row's).
+    ///
+    /// - Parameters:
+    ///   - tokens: one token per row.
+    ///   - caches: one single-row cache per row, each already filled by a prefill.
+    ///   - hooks: per-row adapter routing (``ForwardHooks``), for projection deltas such as LoRA's.
+    /// - Returns: the logits of the next token, `[rows, vocab]`.
+    /// - Throws: ``ModelError/invalidInput(_:)`` if counts differ, a cache is empty, holds more than one
+    ///   row or is full, or a token is outside the vocabulary.
+    public func decodeStep(tokens: [Int], caches: [KVCache], hooks: (any ForwardHooks)? = nil) throws -> Tensor {
+        guard tokens.count == caches.count, !caches.isEmpty, caches.allSatisfy({ $0.batch == 1 && $0.length > 0 }) else {
+            throw ModelError.invalidInput("a decode step needs one token and one filled single-row cache per row")
+        }
+        let batch = try TokenBatch(
+            tokens: tokens, batch: tokens.count, length: 1, mask: Array(repeating: true, count: tokens.count),
+            positions: Array(repeating: 0, count: tokens.count))
+        return try GradientMode.withoutGradients {
+            try forward(batch, hooks: hooks, binding: .perRow(caches), logits: .last).value.reshaped([tokens.count, config.vocabSize])
+        }
+    }
+
+    func forward(_ batch: TokenBatch, hooks: (any ForwardHooks)?, binding: CacheBinding, logits: LogitPositions) throws -> Variable {
+        let plan = try ForwardPlan(model: self, batch: batch, hooks: hooks, binding: binding)
         let (rows, length, width) = (batch.batch, batch.length, config.hiddenSize)
         var hidden = try Variable.embedding(embedTokens, ids: plan.tokenIDs).reshaped([rows, length, width])
         if plan.inputSlots > 0 {
@@ -36,9 +63,9 @@ extension LlamaModel {
             }
             hidden = try Variable.concatenate([prefix, hidden], alongAxis: 1)
         }
-        try cache?.record(plan)
+        try binding.record(plan)
         for (index, layer) in layers.enumerated() {
-            hidden = try decoderLayer(index, layer, hidden, plan: plan, hooks: hooks, cache: cache)
+            hidden = try decoderLayer(index, layer, hidden, plan: plan, hooks: hooks, binding: binding)
         }
         var output = try Variable.rmsNorm(hidden, weight: finalNorm, epsilon: Float(config.rmsNormEps))
         if plan.inputSlots > 0 {
@@ -51,7 +78,7 @@ extension LlamaModel {
     }
 
     private func decoderLayer(
-        _ index: Int, _ layer: Layer, _ hidden: Variable, plan: ForwardPlan, hooks: (any ForwardHooks)?, cache: KVCache?
+        _ index: Int, _ layer: Layer, _ hidden: Variable, plan: ForwardPlan, hooks: (any ForwardHooks)?, binding: CacheBinding
     ) throws -> Variable {
         let (rows, sequence) = (plan.context.batch.batch, plan.sequenceLength)
         let (heads, keyValueHeads, headWidth) = (config.numAttentionHeads, config.numKeyValueHeads, config.headDim)
@@ -95,20 +122,37 @@ extension LlamaModel {
         }
 
         let attended: Variable
-        if let cache {
+        switch binding {
+        case let .shared(cache):
             try cache.writePrefix(layer: index, keys: prefixKey?.value, values: prefixValue?.value, lengths: prefixLengths, plan: plan)
             try cache.write(layer: index, keys: key.value, values: value.value, at: plan.sequenceStart)
             let (output, _) = try Attention.forward(
                 query: query.value, key: cache.keys[index], value: cache.values[index],
                 keyLength: plan.sequenceStart + sequence, keyMask: cache.masks[index], causal: true, saveProbabilities: false)
             attended = Variable(output)
-        } else if let prefixKey, let prefixValue, let prefixLengths {
-            attended = try Variable.attention(
-                query: query, key: Variable.concatenate([prefixKey, key], alongAxis: 1),
-                value: Variable.concatenate([prefixValue, value], alongAxis: 1),
-                keyMask: plan.keyMask(prefixLengths: prefixLengths))
-        } else {
-            attended = try Variable.attention(query: query, key: key, value: value, keyMask: plan.keyMask(prefixLengths: nil))
+        case let .perRow(caches):
+            var outputs: [Tensor] = []
+            for (row, cache) in caches.enumerated() {
+                let rowRange = row..<(row + 1)
+                try cache.write(layer: index, keys: key.value.slice(alongAxis: 0, rowRange),
+                                values: value.value.slice(alongAxis: 0, rowRange), at: plan.rowStarts[row])
+                outputs.append(try Attention.forward(
+                    query: query.value.slice(alongAxis: 0, rowRange), key: cache.keys[index], value: cache.values[index],
+                    keyLength: plan.rowStarts[row] + sequence, keyMask: cache.masks[index], causal: true,
+                    saveProbabilities: false).output)
+            }
+            attended = Variable(try Tensor.concatenate(outputs, alongAxis: 0))
+        case .none:
+            attended = try uncachedAttention()
+        }
+        func uncachedAttention() throws -> Variable {
+            if let prefixKey, let prefixValue, let prefixLengths {
+                return try Variable.attention(
+                    query: query, key: Variable.concatenate([prefixKey, key], alongAxis: 1),
+                    value: Variable.concatenate([prefixValue, value], alongAxis: 1),
+                    keyMask: plan.keyMask(prefixLengths: prefixLengths))
+            }
+            return try Variable.attention(query: query, key: key, value: value, keyMask: plan.keyMask(prefixLengths: nil))
         }
         let attentionOutput = try project(attended.reshaped([rows, sequence, heads * headWidth]), .output)
         let afterAttention = try hidden + attentionOutput
@@ -132,10 +176,20 @@ struct ForwardPlan {
     let sequenceAngles: RotaryEmbedding.Angles
     /// Validity of the sequence slots, `[batch · sequenceLength]`.
     let sequenceMask: [Bool]
-    /// The first cache slot this pass writes (its layer prefix), and the first of its sequence.
+    /// With a shared cache, the first slot this pass writes (its layer prefix), and the first of
+    /// its sequence.
     let cacheStart: Int, sequenceStart: Int
+    /// With a cache per row, the slot each row's token goes to.
+    let rowStarts: [Int]
 
-    init(model: LlamaModel, batch: TokenBatch, hooks: (any ForwardHooks)?, cache: KVCache?) throws {
+    init(model: LlamaModel, batch: TokenBatch, hooks: (any ForwardHooks)?, binding: CacheBinding) throws {
+        let cache: KVCache?
+        var rowCaches: [KVCache]?
+        switch binding {
+        case .none: cache = nil
+        case let .shared(shared): cache = shared
+        case let .perRow(caches): (cache, rowCaches) = (nil, caches)
+        }
         let (rows, length, vocabulary) = (batch.batch, batch.length, model.config.vocabSize)
         guard length > 0 else { throw ModelError.invalidInput("a forward pass needs at least one token slot") }
         if let bad = batch.tokens.indices.first(where: { batch.mask[$0] && !(0..<vocabulary).contains(batch.tokens[$0]) }) {
@@ -145,7 +199,7 @@ struct ForwardPlan {
         if let cache, cache.batch != rows {
             throw ModelError.invalidInput("KV cache for \(cache.batch) rows used with a batch of \(rows)")
         }
-        let decoding = (cache?.length ?? 0) > 0
+        let decoding = (cache?.length ?? 0) > 0 || rowCaches != nil
         let none = [Int](repeating: 0, count: rows)
         let inputLengths = decoding ? none : hooks?.inputPrefixLengths(for: batch) ?? none
         let layerLengths = decoding ? none : hooks?.layerPrefixLengths(for: batch) ?? none
@@ -161,7 +215,7 @@ struct ForwardPlan {
 
         var sequencePositions: [Int] = [], sequenceMask: [Bool] = []
         for row in 0..<rows {
-            let base = decoding ? cache?.nextPositions[row] ?? 0 : layerLengths[row] + inputLengths[row]
+            let base = decoding ? (rowCaches?[row].nextPositions[0] ?? cache?.nextPositions[row] ?? 0) : layerLengths[row] + inputLengths[row]
             let inputOffset = inputSlots - inputLengths[row]
             sequenceMask += (0..<inputSlots).map { $0 >= inputOffset } + batch.mask[(row * length)..<((row + 1) * length)]
             sequencePositions += (0..<inputSlots).map { layerLengths[row] + max(0, $0 - inputOffset) }
@@ -172,6 +226,7 @@ struct ForwardPlan {
         self.sequenceMask = sequenceMask
         cacheStart = cache?.length ?? 0
         sequenceStart = cacheStart + layerSlots
+        rowStarts = rowCaches?.map(\.length) ?? []
     }
 
     /// Validity of the layer prefix slots, `[batch · layerSlots]`: row `r`'s last `lengths[r]`.
@@ -197,6 +252,33 @@ struct ForwardPlan {
             mask += sequenceMask[(row * sequenceLength)..<((row + 1) * sequenceLength)]
         }
         return mask.allSatisfy { $0 } ? nil : mask
+    }
+}
+
+/// Where a forward pass keeps keys and values.
+enum CacheBinding {
+    /// Nowhere: attention over this pass's own keys (training, scoring).
+    case none
+    /// One cache for the whole batch (generation with left padding).
+    case shared(KVCache)
+    /// One single-row cache per row (serving: rows at different lengths).
+    case perRow([KVCache])
+
+    /// Records in the cache(s) the slots the pass is about to write.
+    func record(_ plan: ForwardPlan) throws {
+        switch self {
+        case .none: return
+        case let .shared(cache): try cache.record(plan)
+        case let .perRow(caches):
+            for (row, cache) in caches.enumerated() {
+                guard cache.length < cache.capacity else {
+                    throw ModelError.invalidInput("the KV cache of row \(row) is full (\(cache.capacity) slots)")
+                }
+                for layer in cache.masks.indices { cache.masks[layer][cache.length] = true }
+                cache.nextPositions[0] = plan.sequencePositions[row] + 1
+                cache.length += 1
+            }
+        }
     }
 }
 

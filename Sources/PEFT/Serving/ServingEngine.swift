@@ -1,0 +1,236 @@
+import Autograd
+import Foundation
+import Tensor
+import Transformer
+
+/// One request to a ``ServingEngine``.
+public struct ServingRequest: Sendable {
+    /// The prompt's token ids (non-empty).
+    public var prompt: [Int]
+    /// The resident adapter to use, by name; `nil` for the plain backbone.
+    public var adapter: String?
+    /// How many leading prompt tokens are the instruction (IAPT's generators read them); `nil`: all.
+    public var instructionLength: Int?
+    /// Sampling, seed, stop tokens and the most tokens to generate.
+    public var options: GenerationOptions
+
+    public init(prompt: [Int], adapter: String? = nil, instructionLength: Int? = nil, options: GenerationOptions = GenerationOptions()) {
+        self.prompt = prompt
+        self.adapter = adapter
+        self.instructionLength = instructionLength
+        self.options = options
+    }
+}
+
+/// What a ``ServingEngine`` returns for a request.
+public struct ServingResult: Sendable {
+    /// The generated tokens (the stop token included when one was hit).
+    public let tokens: [Int]
+    /// Seconds from submission to the first generated token (queueing and prefill included).
+    public let timeToFirstToken: Double
+    /// Seconds from submission to the last token.
+    public let totalTime: Double
+}
+
+/// Serves many tenants from one frozen backbone: resident adapters of any type, loaded and unloaded
+/// by name, and requests batched together whatever adapter they use.
+///
+/// Continuous batching: a request joins the running batch between decoding steps — its prompt is
+/// prefilled on its own (IAPT's generators and prompt tuning's virtual tokens run then, once, and
+/// their keys and values stay in the request's cache) — then decodes together with every other
+/// active request, one token per step; it leaves as soon as it is done. Each decoding step routes
+/// rows to their adapters through ``AdapterRouter``, so the LoRA rows of one adapter share one pair
+/// of small products per projection. KV caches come from a pool of ``maximumBatch`` caches of
+/// ``cacheCapacity`` slots, reused across requests: memory is bounded whatever the load.
+///
+/// An actor: submit from any number of tasks; results come back in each caller's own task. The
+/// outputs equal those of ``LlamaModel/generate(prompts:options:hooks:instructionLengths:onToken:)``
+/// for each request alone.
+public actor ServingEngine {
+    /// The most requests decoding at once.
+    public let maximumBatch: Int
+    /// Slots per request's cache: prompt, prefixes and generated tokens must fit.
+    public let cacheCapacity: Int
+
+    private let model: LlamaModel
+    private var adapters: [String: any Adapter] = [:]
+    private var freeCaches: [KVCache]
+    private var waiting: [Pending] = []
+    private var active: [Running] = []
+    private var isRunning = false
+
+    private struct Pending {
+        let request: ServingRequest
+        let submitted: Double
+        let continuation: CheckedContinuation<ServingResult, any Error>
+    }
+
+    private struct Running {
+        let pending: Pending
+        let adapter: (any Adapter)?
+        let cache: KVCache
+        var sampler: Sampler
+        var generated: [Int]
+        var firstTokenTime: Double
+        var nextToken: Int
+        var isFinished: Bool
+    }
+
+    /// An engine over `model` (which must be frozen), decoding at most `maximumBatch` requests at once
+    /// with caches of `cacheCapacity` slots each.
+    /// - Throws: ``AdapterError/mismatch(_:)`` for non-positive sizes; ``ModelError`` if a cache cannot be made.
+    public init(model: sending LlamaModel, maximumBatch: Int = 8, cacheCapacity: Int = 512) throws {
+        guard maximumBatch > 0, cacheCapacity > 1 else {
+            throw AdapterError.mismatch("a serving engine needs a positive batch and a capacity above 1")
+        }
+        self.model = model
+        self.maximumBatch = maximumBatch
+        self.cacheCapacity = cacheCapacity
+        freeCaches = try (0..<maximumBatch).map { _ in try KVCache(config: model.config, batch: 1, capacity: cacheCapacity) }
+    }
+
+    /// Loads the adapter in the folder `url` (PEFT layout) as `name`, replacing any adapter of that name.
+    /// - Throws: what ``AdapterFiles/load(from:model:registry:)`` throws.
+    public func loadAdapter(at url: URL, as name: String, registry: AdapterRegistry = .builtIn) throws {
+        adapters[name] = try AdapterFiles.load(from: url, model: model, registry: registry)
+    }
+
+    /// Makes the adapter that `make` builds for the engine's backbone resident as `name`, replacing
+    /// any adapter of that name (the adapter is built inside the engine, which owns the backbone).
+    /// - Throws: whatever `make` throws.
+    public func addAdapter(as name: String, _ make: @Sendable (LlamaModel) throws -> any Adapter) throws {
+        let adapter = try make(model)
+        adapter.isTraining = false
+        adapters[name] = adapter
+    }
+
+    /// Removes the adapter `name`; requests already running with it finish with it.
+    public func unloadAdapter(_ name: String) { adapters[name] = nil }
+
+    /// The names of the resident adapters, sorted.
+    public var adapterNames: [String] { adapters.keys.sorted() }
+
+    /// Generates for `request`, waiting for its turn in the batch.
+    /// - Throws: ``AdapterError/mismatch(_:)`` for an unknown adapter or a request that does not fit a
+    ///   cache; ``ModelError`` for an invalid prompt or sampling settings.
+    public func generate(_ request: ServingRequest) async throws -> ServingResult {
+        if let name = request.adapter, adapters[name] == nil {
+            throw AdapterError.mismatch("no resident adapter named '\(name)' (resident: \(adapterNames))")
+        }
+        guard !request.prompt.isEmpty, request.options.maxNewTokens > 0 else {
+            throw ModelError.invalidInput("a request needs a non-empty prompt and maxNewTokens ≥ 1")
+        }
+        let submitted = Self.now()
+        return try await withCheckedThrowingContinuation { continuation in
+            waiting.append(Pending(request: request, submitted: submitted, continuation: continuation))
+            if !isRunning {
+                isRunning = true
+                Task { await self.run() }
+            }
+        }
+    }
+
+    /// The batching loop: admit, decode one step, deliver, until no work is left.
+    private func run() async {
+        while !waiting.isEmpty || !active.isEmpty {
+            admitWaiting()
+            decodeActive()
+            await Task.yield()
+        }
+        isRunning = false
+    }
+
+    /// Prefills waiting requests while there is room, turning each into a running row with its first token.
+    private func admitWaiting() {
+        while active.count < maximumBatch, !waiting.isEmpty, let cache = freeCaches.popLast() {
+            let pending = waiting.removeFirst()
+            do {
+                active.append(try prefill(pending, cache: cache))
+            } catch {
+                cache.reset()
+                freeCaches.append(cache)
+                pending.continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    private func prefill(_ pending: Pending, cache: KVCache) throws -> Running {
+        let request = pending.request
+        let adapter = request.adapter.flatMap { adapters[$0] }
+        let needed = request.prompt.count + (adapter.map { $0.layerPrefixLength + $0.inputPrefixLength } ?? 0) + request.options.maxNewTokens
+        guard needed <= cacheCapacity else {
+            throw AdapterError.mismatch("request needs \(needed) cache slots; the engine's caches hold \(cacheCapacity)")
+        }
+        var sampler = try Sampler(request.options.sampling, seed: request.options.seed)
+        cache.reset()
+        let batch = try TokenBatch(rows: [request.prompt], instructionLengths: request.instructionLength.map { [$0] })
+        let logits = try GradientMode.withoutGradients {
+            try model(batch, hooks: adapter.map { AdapterRouter($0, rows: 1) }, cache: cache, logits: .last).value
+        }
+        let token = sampler.next(logits.scalars[...])
+        var running = Running(
+            pending: pending, adapter: adapter, cache: cache, sampler: sampler, generated: [token],
+            firstTokenTime: Self.now(), nextToken: token, isFinished: false)
+        running.isFinished = request.options.stopTokens.contains(token) || request.options.maxNewTokens == 1
+        return running
+    }
+
+    /// One decoding step for every active row that is not finished, then delivers finished rows.
+    private func decodeActive() {
+        let decoding = active.indices.filter { !active[$0].isFinished }
+        if !decoding.isEmpty {
+            do {
+                let rows = decoding.map { active[$0] }
+                let identities = rows.map { $0.adapter.map { ObjectIdentifier($0) } }
+                var distinct: [ObjectIdentifier] = []
+                var adaptersInStep: [any Adapter] = []
+                for row in rows {
+                    guard let adapter = row.adapter, !distinct.contains(ObjectIdentifier(adapter)) else { continue }
+                    distinct.append(ObjectIdentifier(adapter))
+                    adaptersInStep.append(adapter)
+                }
+                let assignment = identities.map { identity in identity.flatMap { distinct.firstIndex(of: $0) } }
+                let hooks = adaptersInStep.isEmpty ? nil : try AdapterRouter(adapters: adaptersInStep, assignment: assignment)
+                let logits = try model.decodeStep(tokens: rows.map(\.nextToken), caches: rows.map(\.cache), hooks: hooks)
+                let vocabulary = model.config.vocabSize
+                for (position, index) in decoding.enumerated() {
+                    let token = active[index].sampler.next(logits.scalars[(position * vocabulary)..<((position + 1) * vocabulary)])
+                    active[index].generated.append(token)
+                    active[index].nextToken = token
+                    let options = active[index].pending.request.options
+                    active[index].isFinished = options.stopTokens.contains(token) || active[index].generated.count >= options.maxNewTokens
+                }
+            } catch {
+                for index in decoding { fail(index, error) }
+            }
+        }
+        deliverFinished()
+    }
+
+    private func fail(_ index: Int, _ error: any Error) {
+        active[index].isFinished = true
+        active[index].pending.continuation.resume(throwing: error)
+        active[index].generated = []
+    }
+
+    private func deliverFinished() {
+        let now = Self.now()
+        var remaining: [Running] = []
+        for row in active {
+            guard row.isFinished else {
+                remaining.append(row)
+                continue
+            }
+            if !row.generated.isEmpty {
+                row.pending.continuation.resume(returning: ServingResult(
+                    tokens: row.generated, timeToFirstToken: row.firstTokenTime - row.pending.submitted,
+                    totalTime: now - row.pending.submitted))
+            }
+            row.cache.reset()
+            freeCaches.append(row.cache)
+        }
+        active = remaining
+    }
+
+    private static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import PEFT
+import Tensor
+import Transformer
+
+/// `peft bench serve`: multi-tenant greedy generation through the ``ServingEngine``, as
+/// `shared/anchors/torch_peft_serve.py` measures PyTorch + PEFT.
+struct ServeBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Generated tokens/s and time to first token with one adapter per tenant in a shared batch.")
+
+    enum Method: String, ExpressibleByArgument, CaseIterable { case base, lora, prompt, iapt }
+
+    @Option(help: "Model shape: small or base (shared/anchors/configs.json).") var config: BenchShape = .base
+    @Option(help: "Adapter method of every tenant: base (none), lora, prompt or iapt.") var method: Method = .lora
+    @Option(help: "Distinct tenants (adapters); request i uses tenant i mod N.") var tenants = 8
+    @Option(help: "Requests in the batch (raised to --tenants if smaller).") var batch = 8
+    @Option(help: "Prompt length in tokens.") var promptLen = 64
+    @Option(help: "Generated tokens per request.") var newTokens = 32
+    @Option(help: "Timed repetitions after one warm-up.") var repeats = 3
+    @Flag(help: "Print one JSON object instead of text.") var json = false
+
+    func run() async throws {
+        guard tenants > 0, batch > 0, promptLen > 0, newTokens > 0, repeats > 0 else {
+            throw ValidationError("--tenants, --batch, --prompt-len, --new-tokens and --repeats must be positive")
+        }
+        let rows = max(batch, tenants)
+        let modelConfig = try config.config()
+        let (method, tenants, promptLen, newTokens) = (self.method, self.tenants, self.promptLen, self.newTokens)
+        let engine = try ServingEngine(
+            model: LlamaModel(randomWithConfig: modelConfig, seed: 0), maximumBatch: rows, cacheCapacity: promptLen + newTokens + 32)
+        if method != .base {
+            for tenant in 0..<tenants {
+                try await engine.addAdapter(as: "t\(tenant)") { model in try Self.makeAdapter(method, model: model, seed: UInt64(tenant)) }
+            }
+        }
+        var generator = SeededGenerator(seed: 7)
+        let requests = (0..<rows).map { row in
+            ServingRequest(
+                prompt: (0..<promptLen).map { _ in Int(generator.next() % UInt64(modelConfig.vocabSize)) },
+                adapter: method == .base ? nil : "t\(row % tenants)", options: GenerationOptions(maxNewTokens: newTokens))
+        }
+        var times: [Double] = [], firstTokens: [Double] = []
+        for repeatIndex in 0..<(repeats + 1) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let results = try await withThrowingTaskGroup(of: ServingResult.self) { group in
+                for request in requests { group.addTask { try await engine.generate(request) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            guard repeatIndex > 0 else { continue }
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            firstTokens.append(results.map(\.timeToFirstToken).reduce(0, +) / Double(results.count))
+        }
+        let seconds = Timing.median(times)
+        let tokensPerSecond = Double(rows * newTokens) / seconds
+        let ttft = Timing.median(firstTokens) * 1000
+        let peak = Self.peakResidentMegabytes()
+        if json {
+            print(#"{"impl": "swift-peft", "method": "\#(method.rawValue)", "config": "\#(config.rawValue)", "batch": \#(rows), "tenants": \#(method == .base ? 1 : tenants), "prompt_len": \#(promptLen), "new_tokens": \#(newTokens), "seconds": \#(Timing.rounded(seconds * 1000) / 1000), "generated_tokens_per_s": \#(Timing.rounded(tokensPerSecond)), "ttft_ms": \#(Timing.rounded(ttft)), "peak_rss_mb": \#(Timing.rounded(peak))}"#)
+        } else {
+            print("serve \(method.rawValue) on \(config.rawValue): \(rows) requests, \(method == .base ? 1 : tenants) tenants, prompt \(promptLen), \(newTokens) new tokens: "
+                  + String(format: "%.1f generated tokens/s, time to first token %.0f ms, peak RSS %.0f MB", tokensPerSecond, ttft, peak))
+        }
+    }
+
+    /// A tenant's adapter with non-trivial weights (as `torch_peft_serve.py` uses `init_lora_weights=False`).
+    static func makeAdapter(_ method: Method, model: LlamaModel, seed: UInt64) throws -> any Adapter {
+        let adapter: any Adapter
+        switch method {
+        case .base: throw ValidationError("the base method has no adapter")
+        case .lora:
+            adapter = try LoRAAdapter(model: model, configuration: LoRAConfiguration(
+                rank: 8, alpha: 16, targetModules: [.query, .key, .value, .output]), seed: seed)
+        case .prompt:
+            adapter = try PromptTuningAdapter(model: model, configuration: PromptTuningConfiguration(virtualTokens: 20), seed: seed)
+        case .iapt:
+            adapter = try IAPTAdapter(model: model, configuration: IAPTConfiguration(), seed: seed)
+        }
+        var generator = SeededGenerator(seed: seed &+ 1000)
+        for (_, parameter) in adapter.namedParameters {
+            try parameter.value.addScaled(Tensor.normal(parameter.shape, std: 0.02, generator: &generator))
+        }
+        return adapter
+    }
+
+    /// The process's peak resident set (`VmHWM`), in MB.
+    static func peakResidentMegabytes() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+        return kilobytes / 1024
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+import Tensor
+import Autograd
+import Transformer
+import PEFT
+
+@Suite("Multi-tenant serving engine")
+struct ServingEngineTests {
+    /// Requests of different lengths for every adapter kind and the plain backbone.
+    let requests: [(prompt: [Int], adapter: String?, instruction: Int)] = [
+        ([3, 7, 1, 9, 12], "LoRA", 3), ([8, 2], "IAPT", 2), ([4, 4, 4, 30, 31, 32], nil, 6), ([9, 1, 2], "P-tuning v2", 2),
+        ([5, 6, 7, 8], "prompt tuning", 4), ([11, 12, 13, 14, 15, 16, 17], "IAPT", 5), ([20], "LoRA", 1), ([21, 22, 23], nil, 3),
+    ]
+
+    @Test("Outputs under the engine equal single-request generation, for every adapter type, with rows joining mid-batch")
+    func matchesSingleRequestGeneration() async throws {
+        let reference = try tinyBackbone()
+        let adapters = try everyAdapter(for: reference)
+        var expected: [[Int]] = []
+        for request in requests {
+            let adapter = adapters.first { $0.name == request.adapter }?.adapter
+            expected.append(try reference.generate(
+                prompts: [request.prompt], options: GenerationOptions(maxNewTokens: 6 + request.prompt.count % 3),
+                hooks: adapter.map { AdapterRouter($0, rows: 1) }, instructionLengths: [request.instruction])[0])
+        }
+        // The engine gets its own backbone and adapters (the same weights), as a server would load them.
+        let model = try tinyBackbone()
+        let engine = try ServingEngine(model: model, maximumBatch: 3, cacheCapacity: 32)
+        for name in ["LoRA", "prompt tuning", "P-tuning v2", "IAPT"] {
+            try await engine.addAdapter(as: name) { model in
+                guard let adapter = try everyAdapter(for: model).first(where: { $0.name == name })?.adapter else {
+                    throw AdapterError.mismatch("no test adapter named \(name)")
+                }
+                return adapter
+            }
+        }
+        let results = try await withThrowingTaskGroup(of: (Int, ServingResult).self) { group in
+            for (index, request) in requests.enumerated() {
+                group.addTask {
+                    let result = try await engine.generate(ServingRequest(
+                        prompt: request.prompt, adapter: request.adapter, instructionLength: request.instruction,
+                        options: GenerationOptions(maxNewTokens: 6 + request.prompt.count % 3)))
+                    return (index, result)
+                }
+            }
+            var collected = [[Int]](repeating: [], count: requests.count)
+            for try await (index, result) in group {
+                collected[index] = result.tokens
+                #expect(result.timeToFirstToken >= 0 && result.totalTime >= result.timeToFirstToken)
+            }
+            return collected
+        }
+        for (index, tokens) in results.enumerated() {
+            #expect(tokens == expected[index], "request \(index) (\(requests[index].adapter ?? "base"))")
+        }
+    }
+
+    @Test("Unknown adapters and requests larger than a cache are refused; adapters load and unload by name")
+    func refusals() async throws {
+        let model = try tinyBackbone()
+        let lora = try LoRAAdapter(model: model, configuration: LoRAConfiguration(rank: 2), seed: 1)
+        let folder = temporaryFolder("engine-lora")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try AdapterFiles.save(lora, to: folder)
+        let engine = try ServingEngine(model: model, maximumBatch: 2, cacheCapacity: 8)
+        try await engine.loadAdapter(at: folder, as: "tenant-a")
+        #expect(await engine.adapterNames == ["tenant-a"])
+        await #expect(throws: AdapterError.self) { try await engine.generate(ServingRequest(prompt: [1, 2], adapter: "tenant-b")) }
+        await #expect(throws: AdapterError.self) {
+            try await engine.generate(ServingRequest(prompt: [1, 2, 3, 4, 5], adapter: "tenant-a", options: GenerationOptions(maxNewTokens: 4)))
+        }
+        let fits = try await engine.generate(ServingRequest(prompt: [1, 2], adapter: "tenant-a", options: GenerationOptions(maxNewTokens: 4)))
+        #expect(fits.tokens.count == 4)
+        await engine.unloadAdapter("tenant-a")
+        #expect(await engine.adapterNames.isEmpty)
+    }
+}
