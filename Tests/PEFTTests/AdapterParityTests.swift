@@ -72,7 +72,7 @@ struct AdapterParityTests {
 
     /// Adapters written by this package for PEFT to load (`check_swift_adapters.py` compares PEFT's
     /// logits with the ones recorded here). Set `PEFT_WRITE_SWIFT_ADAPTERS=1` to rewrite them.
-    @Test("Adapters saved here reproduce the logits recorded for PEFT's check", arguments: ["swift-lora", "swift-prompt"])
+    @Test("Adapters saved here still reproduce the logits recorded for PEFT's check", arguments: ["swift-lora", "swift-prompt"])
     func swiftWrittenAdapters(folder name: String) throws {
         let folder = adapterFixtures.appendingPathComponent(name)
         let cases = try #require(expectation.runs["base"]).cases
@@ -96,8 +96,12 @@ struct AdapterParityTests {
         struct Recorded: Decodable { let cases: [AdapterExpectation.Case] }
         let recorded = try JSONDecoder().decode(Recorded.self, from: Data(contentsOf: folder.appendingPathComponent("expected.json")))
         let adapter = try AdapterFiles.load(from: folder, model: base)
+        // Within float rounding of the recorded values: kernels may change the order of additions
+        // (bit-exact save → load is pinned by AdapterBehaviourTests, on one computation).
         for testCase in recorded.cases {
-            #expect(try logits(testCase, adapter: adapter).scalars == testCase.logits.flatMap { $0 })
+            let got = try logits(testCase, adapter: adapter).scalars
+            let worst = zip(got, testCase.logits.flatMap { $0 }).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+            #expect(worst < 1e-5, "\(name): \(worst)")
         }
     }
 }
