@@ -77,6 +77,9 @@ public final class AdapterRouter: ForwardHooks {
         layer: Int, projection: Projection, input: Variable, context: ForwardContext
     ) throws -> Variable? {
         let rowCount = context.batch.batch
+        if !GradientMode.isEnabled, rowsByAdapter.filter({ !$0.isEmpty }).count > 1 {
+            return try accumulatedDelta(layer: layer, projection: projection, input: input, rowCount: rowCount)
+        }
         var total: Variable?
         for (index, rows) in rowsByAdapter.enumerated() where !rows.isEmpty {
             let everyRow = rows.count == rowCount
@@ -86,6 +89,26 @@ public final class AdapterRouter: ForwardHooks {
             total = try total.map { try $0 + placed } ?? placed
         }
         return total
+    }
+
+    /// Inference with several adapters in the batch (serving): each adapter's delta for its rows is
+    /// added in place into one output, with no per-adapter zero tensors or graph.
+    private func accumulatedDelta(layer: Int, projection: Projection, input: Variable, rowCount: Int) throws -> Variable? {
+        var output: Tensor?
+        for (index, rows) in rowsByAdapter.enumerated() where !rows.isEmpty {
+            guard let delta = try adapters[index].projectionDelta(
+                layer: layer, projection: projection, input: input.selectRows(rows))?.value else { continue }
+            let rowWidth = delta.count / max(rows.count, 1)
+            if output == nil { output = try Tensor.zeros([rowCount] + Array(delta.shape.dropFirst())) }
+            output?.withUnsafeMutableBufferPointer { out in
+                delta.withUnsafeBufferPointer { values in
+                    for (position, row) in rows.enumerated() {
+                        for i in 0..<rowWidth { out[row * rowWidth + i] += values[position * rowWidth + i] }
+                    }
+                }
+            }
+        }
+        return output.map { Variable($0) }
     }
 
     /// Runs `produce` for each adapter's rows, left-pads each result `[rows_k, m_k, hidden]` to
