@@ -120,6 +120,10 @@ public actor ServingEngine {
         guard !request.prompt.isEmpty, request.options.maxNewTokens > 0 else {
             throw ModelError.invalidInput("a request needs a non-empty prompt and maxNewTokens ≥ 1")
         }
+        if let bad = request.prompt.firstIndex(where: { !(0..<model.config.vocabSize).contains($0) }) {
+            throw ModelError.invalidInput("prompt token \(request.prompt[bad]) at position \(bad) is outside the vocabulary of \(model.config.vocabSize)")
+        }
+        _ = try Sampler(request.options.sampling, seed: request.options.seed)
         let submitted = Self.now()
         return try await withCheckedThrowingContinuation { continuation in
             waiting.append(Pending(request: request, submitted: submitted, continuation: continuation))
@@ -140,13 +144,18 @@ public actor ServingEngine {
         isRunning = false
     }
 
-    /// Prefills waiting requests while there is room, turning each into a running row with its first token.
+    /// Prefills the waiting requests that fit, together in one left-padded batch, then gives each
+    /// its own cache (a copy of its row) and its first token.
     private func admitWaiting() {
-        while active.count < maximumBatch, !waiting.isEmpty, let cache = freeCaches.popLast() {
-            let pending = waiting.removeFirst()
-            do {
-                active.append(try prefill(pending, cache: cache))
-            } catch {
+        var group: [(pending: Pending, cache: KVCache)] = []
+        while active.count + group.count < maximumBatch, !waiting.isEmpty, let cache = freeCaches.popLast() {
+            group.append((waiting.removeFirst(), cache))
+        }
+        guard !group.isEmpty else { return }
+        do {
+            active += try prefill(group)
+        } catch {
+            for (pending, cache) in group {
                 cache.reset()
                 freeCaches.append(cache)
                 pending.continuation.resume(throwing: error)
@@ -154,25 +163,40 @@ public actor ServingEngine {
         }
     }
 
-    private func prefill(_ pending: Pending, cache: KVCache) throws -> Running {
-        let request = pending.request
-        let adapter = request.adapter.flatMap { adapters[$0] }
-        let needed = request.prompt.count + (adapter.map { $0.layerPrefixLength + $0.inputPrefixLength } ?? 0) + request.options.maxNewTokens
-        guard needed <= cacheCapacity else {
-            throw AdapterError.mismatch("request needs \(needed) cache slots; the engine's caches hold \(cacheCapacity)")
+    private func prefill(_ group: [(pending: Pending, cache: KVCache)]) throws -> [Running] {
+        let requests = group.map(\.pending.request)
+        let rowAdapters = requests.map { request in request.adapter.flatMap { adapters[$0] } }
+        var distinct: [any Adapter] = []
+        let assignment = rowAdapters.map { adapter -> Int? in
+            guard let adapter else { return nil }
+            if let index = distinct.firstIndex(where: { $0 === adapter }) { return index }
+            distinct.append(adapter)
+            return distinct.count - 1
         }
-        var sampler = try Sampler(request.options.sampling, seed: request.options.seed)
-        cache.reset()
-        let batch = try TokenBatch(rows: [request.prompt], instructionLengths: request.instructionLength.map { [$0] })
-        let logits = try GradientMode.withoutGradients {
-            try model(batch, hooks: adapter.map { AdapterRouter($0, rows: 1) }, cache: cache, logits: .last).value
+        let hooks = distinct.isEmpty ? nil : try AdapterRouter(adapters: distinct, assignment: assignment)
+        let batch = try TokenBatch(
+            rows: requests.map(\.prompt), padding: .left,
+            instructionLengths: requests.map { $0.instructionLength ?? $0.prompt.count })
+        let prefixSlots = (hooks?.layerPrefixLengths(for: batch).max() ?? 0) + (hooks?.inputPrefixLengths(for: batch).max() ?? 0)
+        let filled = prefixSlots + batch.length
+        if let tooLong = requests.firstIndex(where: { filled + $0.options.maxNewTokens > cacheCapacity }) {
+            throw AdapterError.mismatch(
+                "request needs \(filled + requests[tooLong].options.maxNewTokens) cache slots; the engine's caches hold \(cacheCapacity)")
         }
-        let token = sampler.next(logits.scalars[...])
-        var running = Running(
-            pending: pending, adapter: adapter, cache: cache, sampler: sampler, generated: [token],
-            firstTokenTime: Self.now(), nextToken: token, isFinished: false)
-        running.isFinished = request.options.stopTokens.contains(token) || request.options.maxNewTokens == 1
-        return running
+        let shared = try KVCache(config: model.config, batch: group.count, capacity: filled)
+        let logits = try Self.lastLogits(model, batch, hooks: hooks, cache: shared)
+        let vocabulary = model.config.vocabSize
+        let now = Self.now()
+        return try group.enumerated().map { row, member in
+            try shared.copyRow(row, into: member.cache)
+            var sampler = try Sampler(member.pending.request.options.sampling, seed: member.pending.request.options.seed)
+            let token = sampler.next(logits.scalars[(row * vocabulary)..<((row + 1) * vocabulary)])
+            let options = member.pending.request.options
+            return Running(
+                pending: member.pending, adapter: rowAdapters[row], cache: member.cache, sampler: sampler, generated: [token],
+                firstTokenTime: now, nextToken: token,
+                isFinished: options.stopTokens.contains(token) || options.maxNewTokens == 1)
+        }
     }
 
     /// One decoding step for every active row that is not finished, then delivers finished rows.
@@ -230,6 +254,13 @@ public actor ServingEngine {
             freeCaches.append(row.cache)
         }
         active = remaining
+    }
+
+    /// The last position's logits of `batch`, without gradients, filling `cache`.
+    private static func lastLogits(
+        _ model: LlamaModel, _ batch: TokenBatch, hooks: (any ForwardHooks)?, cache: KVCache
+    ) throws -> Tensor {
+        try GradientMode.withoutGradients { try model(batch, hooks: hooks, cache: cache, logits: .last).value }
     }
 
     private static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }

@@ -68,3 +68,35 @@ public final class KVCache {
         }
     }
 }
+
+extension KVCache {
+    /// Copies row `row` of this cache — every filled slot of every layer, its masks and its next
+    /// position — into the single-row cache `target`, replacing what it held. A batch prefilled
+    /// together can so continue as independent rows.
+    /// - Throws: ``ModelError/invalidInput(_:)`` if `target` is not a single-row cache of the same
+    ///   shape with room for ``length`` slots, or `row` is out of range.
+    public func copyRow(_ row: Int, into target: KVCache) throws {
+        guard (0..<batch).contains(row), target.batch == 1, target.capacity >= length,
+              target.keyValueHeads == keyValueHeads, target.headDimension == headDimension, target.keys.count == keys.count else {
+            throw ModelError.invalidInput(
+                "cannot copy row \(row) of a \(batch)-row cache of \(length) filled slots into a \(target.batch)-row cache of \(target.capacity)")
+        }
+        let slotWidth = keyValueHeads * headDimension
+        for layer in keys.indices {
+            for (source, isKey) in [(keys[layer], true), (values[layer], false)] {
+                source.withUnsafeBufferPointer { input in
+                    let copy: (UnsafeMutableBufferPointer<Float>) -> Void = { output in
+                        let from = row * self.capacity * slotWidth
+                        for i in 0..<(self.length * slotWidth) { output[i] = input[from + i] }
+                    }
+                    if isKey { target.keys[layer].withUnsafeMutableBufferPointer(copy) } else { target.values[layer].withUnsafeMutableBufferPointer(copy) }
+                }
+            }
+            for slot in 0..<target.capacity {
+                target.masks[layer][slot] = slot < length && masks[layer][row * capacity + slot]
+            }
+        }
+        target.length = length
+        target.nextPositions[0] = nextPositions[row]
+    }
+}
