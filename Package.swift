@@ -43,6 +43,7 @@ let package = Package(
         .executableTarget(name: "lora-example", dependencies: ["ExampleSupport"], path: "Examples/LoRA"),
         .executableTarget(name: "prompt-tuning-example", dependencies: ["ExampleSupport"], path: "Examples/PromptTuning"),
         .executableTarget(name: "custom-adapter-example", dependencies: ["ExampleSupport"], path: "Examples/CustomAdapter"),
+        .executableTarget(name: "multi-tenant-example", dependencies: ["ExampleSupport"], path: "Examples/MultiTenant"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer"], exclude: ["Fixtures"]),

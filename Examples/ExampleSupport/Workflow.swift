@@ -15,6 +15,7 @@ public enum Workflow {
     }
 
     /// Fine-tunes `adapter` on `examples` with AdamW, linear decay and a progress bar on stderr.
+    @discardableResult
     public static func fineTune(
         _ adapter: any Adapter, model: LlamaModel, on examples: [InstructionExample],
         epochs: Int = 2, batchSize: Int = 16, learningRate: Float = 3e-3, seed: UInt64 = 0
