@@ -4,35 +4,12 @@ import Tensor
 import Autograd
 import Transformer
 
-/// The reference outputs `make_model_fixtures.py` recorded with transformers' `LlamaForCausalLM`.
-struct ModelExpectation: Decodable {
-    struct Case: Decodable {
-        let name: String
-        let input_ids: [[Int]]
-        let attention_mask: [[Int]]
-        let position_ids: [[Int]]
-        /// `null` at padding slots.
-        let logits: [[[Float]?]]
-    }
-    struct Greedy: Decodable {
-        let prompt_ids: [Int]
-        let max_new_tokens: Int
-        let new_token_ids: [Int]
-    }
-    let cases: [Case]
-    let greedy: Greedy
-}
-
-let modelFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .appendingPathComponent("Fixtures/models")
-
 @Suite("Parity with transformers' LlamaForCausalLM")
 struct ModelParityTests {
-    @Test("Logits and greedy continuations match the PyTorch reference",
-          arguments: ["llama-mha-f32", "llama-gqa-f32", "llama-tied-oldrope-f32", "llama-bf16", "llama-sharded-f32"])
+    @Test("Logits and greedy continuations match the PyTorch reference", arguments: Fixtures.modelNames)
     func parity(fixture: String) throws {
-        let folder = modelFixtures.appendingPathComponent(fixture)
-        let expected = try JSONDecoder().decode(ModelExpectation.self, from: Data(contentsOf: folder.appendingPathComponent("expected.json")))
+        let folder = Fixtures.model(fixture)
+        let expected = try JSONDecoder().decode(ReferenceFixtureTests.Expected.self, from: Data(contentsOf: folder.appendingPathComponent("expected.json")))
         let model = try LlamaModel(contentsOf: folder)
         for testCase in expected.cases {
             let (rows, length) = (testCase.input_ids.count, testCase.input_ids[0].count)
