@@ -134,3 +134,35 @@ final class PromptRecorder: ForwardHooks {
         return prefix
     }
 }
+
+@Suite("Prompt tuning initialisation")
+struct PromptTuningInitializationTests {
+    @Test("Text initialisation copies the text's token embeddings, repeated to the prompt length")
+    func textInitialisation() throws {
+        let model = try tinyBackbone()
+        let adapter = try PromptTuningAdapter(
+            model: model, configuration: PromptTuningConfiguration(virtualTokens: 5, initialization: .text("ab", tokenIDs: [7, 3])))
+        #expect(adapter.embeddings.value == (try model.embedTokens.value.gatherRows([7, 3, 7, 3, 7])))
+        #expect(throws: AdapterError.self) {
+            try PromptTuningAdapter(model: model, configuration: PromptTuningConfiguration(virtualTokens: 2, initialization: .text("x", tokenIDs: [99])))
+        }
+    }
+
+    @Test("Sampled-vocabulary initialisation uses rows of the embedding table; random draws N(0, 1)")
+    func sampledAndRandom() throws {
+        let model = try tinyBackbone()
+        let sampled = try PromptTuningAdapter(
+            model: model, configuration: PromptTuningConfiguration(virtualTokens: 6, initialization: .sampledVocabulary), seed: 3)
+        let table = model.embedTokens.value
+        let width = model.config.hiddenSize
+        for row in 0..<6 {
+            let vector = Array(sampled.embeddings.value.scalars[(row * width)..<((row + 1) * width)])
+            #expect((0..<model.config.vocabSize).contains { Array(table.scalars[($0 * width)..<(($0 + 1) * width)]) == vector })
+        }
+        let random = try PromptTuningAdapter(model: model, configuration: PromptTuningConfiguration(virtualTokens: 40), seed: 4)
+        let values = random.embeddings.value.scalars
+        let mean = values.reduce(0, +) / Float(values.count)
+        let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(values.count)
+        #expect(abs(mean) < 0.1 && abs(variance - 1) < 0.15)
+    }
+}
