@@ -65,9 +65,11 @@ public enum BLAS {
     /// OpenBLAS's description of its build and the kernel it selected (for benchmark reports).
     public static var configuration: String {
         guard let config = openblas_get_config() else { return "unknown" }
-        let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
-        return String(cString: config) + " core=" + core
+        return String(cString: config) + " core=" + coreName
     }
+
+    /// The name of the kernel OpenBLAS selected for this CPU (e.g. `Haswell`, `Zen`, `Cooperlake`).
+    public static var coreName: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
 
     @usableFromInline
     static func sgemmRowMajor(

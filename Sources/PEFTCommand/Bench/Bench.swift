@@ -4,6 +4,6 @@ import ArgumentParser
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (build with -c release).",
-        subcommands: [GEMMBenchmark.self, ForwardBenchmark.self]
+        subcommands: [GEMMBenchmark.self, ForwardBenchmark.self, TrainBenchmark.self]
     )
 }
