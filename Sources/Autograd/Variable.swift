@@ -81,6 +81,20 @@ public final class Variable {
         gradient = existing
     }
 
+    /// Adds `op(a) · op(b)` (shapes as in ``Tensor/addMatmul(_:_:transposeA:transposeB:)``, holding
+    /// as many elements as ``value``) to ``gradient``. When a gradient is already there, the product
+    /// is accumulated into it by one GEMM, with no temporary and no separate addition.
+    /// - Throws: ``TensorError/shapeMismatch(_:_:)`` if the product does not fit ``value``.
+    public func accumulateGradient(product a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) throws {
+        guard var existing = gradient else {
+            try accumulateGradient(Tensor.matmul(a, b, transposeA: transposeA, transposeB: transposeB).reshaped(value.shape))
+            return
+        }
+        gradient = nil
+        defer { gradient = existing }
+        try existing.addMatmul(a, b, transposeA: transposeA, transposeB: transposeB)
+    }
+
     /// Clears ``gradient`` (optimizers call this between steps).
     public func zeroGradient() { gradient = nil }
 

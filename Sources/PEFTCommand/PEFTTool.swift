@@ -11,4 +11,10 @@ struct PEFTTool: AsyncParsableCommand {
             InspectCommand.self, MergeCommand.self, Bench.self,
         ]
     )
+
+    /// Tunes the allocator for large tensors (see ``Allocator/keepFreedMemory()``), then runs the command.
+    static func main() {
+        Allocator.keepFreedMemory()
+        main(nil)
+    }
 }

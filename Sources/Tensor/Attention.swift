@@ -149,8 +149,7 @@ public enum Attention {
                                     c: dS.baseAddress!, ldc: d.keyLength)
                                 for t in 0..<d.queryLength {
                                     let row = t * d.keyLength
-                                    var dot: Float = 0
-                                    for j in 0..<d.keyLength { dot += dS[row + j] * weights[row + j] }
+                                    let dot = VectorMath.dot(dS.baseAddress! + row, weights + row, count: d.keyLength)
                                     for j in 0..<d.keyLength { dS[row + j] = weights[row + j] * (dS[row + j] - dot) * scale }
                                 }
                                 BLAS.gemm(

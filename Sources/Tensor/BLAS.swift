@@ -5,7 +5,24 @@ internal import CBLAS
 /// These are the only single-precision GEMM entry points in the package; ``Tensor``'s `matmul`
 /// and every fused kernel above it call them. They do not validate bounds: the caller guarantees
 /// that each buffer holds the rows and leading dimensions it describes.
+///
+/// Threads: OpenBLAS is set to one thread on first use, and ``gemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``
+/// splits a large product into row (or column) blocks of `C` run on ``Parallel``'s workers, each
+/// block a single-threaded OpenBLAS call. Element-wise kernels and products then share one set of
+/// threads: OpenBLAS's own workers otherwise spin (`sched_yield`) for up to 2²⁸ cycles after each
+/// product, competing for the cores with the loops that run between products. Each element of
+/// `C` is computed by the same kernel over the same `k` blocks whichever block it falls in.
 public enum BLAS {
+    /// Products with fewer multiply-adds than this (`m·n·k`) run on the calling thread.
+    public static let splitThreshold = 1 << 21
+
+    /// Sets OpenBLAS to one thread, once, before the first product.
+    @usableFromInline
+    static let singleThreadedOpenBLAS: Bool = {
+        openblas_set_num_threads(1)
+        return true
+    }()
+
     /// Row-major `C[m×n] = alpha · op(A) · op(B) + beta · C`, where `op(A)` is `m×k` and `op(B)` is `k×n`.
     ///
     /// - Parameters:
@@ -29,7 +46,39 @@ public enum BLAS {
             }
             return
         }
-        sgemmRowMajor(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        _ = singleThreadedOpenBLAS
+        let workers = Parallel.workerCount
+        guard workers > 1, m * n * k >= splitThreshold, !Parallel.isWorkerThread else {
+            sgemmRowMajor(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            return
+        }
+        // Blocks of whole rows of C (the most common shape: many tokens), or of columns when the
+        // rows are too few; block edges on multiples of 16 (OpenBLAS's row micro-tile).
+        let splitRows = m >= n || m >= 64 * workers
+        let length = splitRows ? m : n
+        let blocks = min(workers, max(1, length / 16))
+        guard blocks > 1 else {
+            sgemmRowMajor(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            return
+        }
+        let task = UncheckedSendable((a, b, c))
+        Parallel.forEach(blocks) { range in
+            let (a, b, c) = task.value
+            for block in range {
+                let start = (length * block / blocks) & ~15
+                let end = block == blocks - 1 ? length : (length * (block + 1) / blocks) & ~15
+                guard end > start else { continue }
+                if splitRows {
+                    sgemmRowMajor(
+                        transposeA, transposeB, end - start, n, k, alpha, a + (transposeA ? start : start * lda), lda,
+                        b, ldb, beta, c + start * ldc, ldc)
+                } else {
+                    sgemmRowMajor(
+                        transposeA, transposeB, m, end - start, k, alpha, a, lda,
+                        b + (transposeB ? start * ldb : start), ldb, beta, c + start, ldc)
+                }
+            }
+        }
     }
 
     /// `y = alpha · A · x + beta · y` for `A` stored row-major as `rows×columns` (then `x` has
@@ -42,32 +91,32 @@ public enum BLAS {
         beta: Float = 0, y: UnsafeMutablePointer<Float>
     ) {
         guard rows > 0, columns > 0 else { return }
+        _ = singleThreadedOpenBLAS
         sgemvRowMajor(transposeA, rows, columns, alpha, a, lda, x, beta, y)
     }
 
-    /// The number of threads OpenBLAS uses for one call (default: all cores, or `OPENBLAS_NUM_THREADS`).
+    /// The number of threads OpenBLAS uses for one call: 1 once the first product has run (see
+    /// above); products are split across ``Parallel/workerCount`` threads by this package instead.
     public static var threadCount: Int {
         get { Int(openblas_get_num_threads()) }
         set { openblas_set_num_threads(Int32(max(1, newValue))) }
     }
 
-    /// Runs `body` with OpenBLAS limited to one thread, then restores the previous count: for
-    /// regions that run many small products in parallel themselves (``Parallel/forEach(_:minimumChunk:_:)``).
-    /// The setting is process-wide; do not call BLAS from other threads meanwhile.
+    /// Runs `body` with every product it makes on the calling thread computed there, unsplit: for
+    /// regions that run many small products in parallel themselves (``Parallel/forEach(_:minimumChunk:_:)``,
+    /// whose workers never split products either).
     public static func withSingleThread<Result>(_ body: () throws -> Result) rethrows -> Result {
-        let previous = threadCount
-        guard previous > 1, Parallel.workerCount > 1 else { return try body() }
-        threadCount = 1
-        defer { threadCount = previous }
-        return try body()
+        try Parallel.asWorker(body)
     }
 
     /// OpenBLAS's description of its build and the kernel it selected (for benchmark reports).
     public static var configuration: String {
         guard let config = openblas_get_config() else { return "unknown" }
-        let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
-        return String(cString: config) + " core=" + core
+        return String(cString: config) + " core=" + coreName
     }
+
+    /// The name of the kernel OpenBLAS selected for this CPU (e.g. `Haswell`, `Zen`, `Cooperlake`).
+    public static var coreName: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
 
     @usableFromInline
     static func sgemmRowMajor(

@@ -26,17 +26,23 @@ public enum CrossEntropy {
             throw TensorError.outOfRange("CrossEntropy", "target \(targets[index]) at row \(index) for vocabulary \(vocabulary)")
         }
         var logSumExp = [Float](repeating: 0, count: targets.count)
+        logits.withUnsafeBufferPointer { values in
+            logSumExp.withUnsafeMutableBufferPointer { lse in
+                Parallel.forEach(targets.count, minimumChunk: max(1, 65_536 / max(vocabulary, 1))) { rows in
+                    for row in rows where targets[row] != ignoredTarget {
+                        let start = values.baseAddress! + row * vocabulary
+                        let maximum = VectorMath.maximum(start, count: vocabulary)
+                        lse[row] = maximum + logf(VectorMath.sumOfExp(start, count: vocabulary, shift: maximum))
+                    }
+                }
+            }
+        }
+        // The mean in Double, in row order, so the loss does not depend on how rows were split.
         var total = 0.0
         var counted = 0
         logits.withUnsafeBufferPointer { values in
             for (row, target) in targets.enumerated() where target != ignoredTarget {
-                let start = row * vocabulary
-                var maximum = -Float.infinity
-                for j in 0..<vocabulary { maximum = max(maximum, values[start + j]) }
-                var sum: Float = 0
-                for j in 0..<vocabulary { sum += expf(values[start + j] - maximum) }
-                logSumExp[row] = maximum + logf(sum)
-                total += Double(logSumExp[row] - values[start + target])
+                total += Double(logSumExp[row] - values[row * vocabulary + target])
                 counted += 1
             }
         }
@@ -64,7 +70,17 @@ public enum CrossEntropy {
                             for j in 0..<vocabulary { out[start + j] = 0 }
                             continue
                         }
-                        for j in 0..<vocabulary { out[start + j] = expf(values[start + j] - logSumExp[row]) * scale }
+                        let shift = VectorMath.Vector(repeating: logSumExp[row]), factor = VectorMath.Vector(repeating: scale)
+                        var j = 0
+                        while j + 8 <= vocabulary {
+                            let e = VectorMath.exp(VectorMath.load(values.baseAddress! + start + j) - shift)
+                            VectorMath.store(e * factor, out.baseAddress! + start + j)
+                            j += 8
+                        }
+                        while j < vocabulary {
+                            out[start + j] = VectorMath.exp(values[start + j] - logSumExp[row]) * scale
+                            j += 1
+                        }
                         out[start + target] -= scale
                     }
                 }

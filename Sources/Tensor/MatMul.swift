@@ -56,3 +56,32 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// Adds `op(a) · op(b)` to this tensor in place, as one GEMM with `beta = 1`: accumulating a
+    /// product (a gradient contribution) without a temporary result or a separate addition.
+    ///
+    /// `a: [m, k]` (or `[k, m]` with `transposeA`; without it, leading dimensions fold into `m`
+    /// as in ``matmul(_:_:transposeA:transposeB:)``), `b: [k, n]` (or `[n, k]` with `transposeB`);
+    /// this tensor holds `m · n` elements with last dimension `n`.
+    /// - Throws: ``TensorError/shapeMismatch(_:_:)`` if the shapes do not fit.
+    public mutating func addMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) throws {
+        let mismatch = TensorError.shapeMismatch(
+            "addMatmul", "\(shape) += \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
+        guard a.rank >= 2, b.rank == 2, !(transposeA && a.rank > 2) else { throw mismatch }
+        let (k, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+        let (m, aK) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape.dropLast().reduce(1, *), a.shape[a.rank - 1])
+        guard aK == k, rank >= 1, shape[rank - 1] == n, count == m * n else { throw mismatch }
+        guard m > 0, n > 0, k > 0 else { return }
+        withUnsafeMutableBufferPointer { out in
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    BLAS.gemm(
+                        transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                        a: pa.baseAddress!, lda: transposeA ? m : k, b: pb.baseAddress!, ldb: transposeB ? k : n,
+                        beta: 1, c: out.baseAddress!, ldc: n)
+                }
+            }
+        }
+    }
+}

@@ -18,8 +18,7 @@ public enum RMSNorm {
                         Parallel.forEach(rows, minimumChunk: max(1, 16_384 / max(width, 1))) { range in
                             for row in range {
                                 let start = row * width
-                                var squares: Float = 0
-                                for j in 0..<width { squares += input[start + j] * input[start + j] }
+                                let squares = VectorMath.dot(input.baseAddress! + start, input.baseAddress! + start, count: width)
                                 let scale = 1 / (squares / Float(width) + epsilon).squareRoot()
                                 inv[row] = scale
                                 for j in 0..<width { out[start + j] = input[start + j] * scale * gamma[j] }
@@ -46,26 +45,45 @@ public enum RMSNorm {
             throw TensorError.shapeMismatch(
                 "RMSNorm.backward", "x \(x.shape), dy \(dy.shape), inverseRMS \(inverseRMS.shape)")
         }
-        var weightGradient = [Float](repeating: 0, count: width)
+        // Rows in fixed blocks, each with its own partial weight gradient, summed in block order
+        // afterwards: parallel, and the same result whatever the thread count.
+        let blockRows = 32
+        let blocks = (rows + blockRows - 1) / blockRows
+        var partials = [Float](repeating: 0, count: blocks * width)
         let inputGradient = Tensor.uninitialized(x.shape) { dx in
             x.withUnsafeBufferPointer { input in
                 dy.withUnsafeBufferPointer { grad in
                     weight.withUnsafeBufferPointer { gamma in
                         inverseRMS.withUnsafeBufferPointer { inv in
-                            weightGradient.withUnsafeMutableBufferPointer { dGamma in
-                                for row in 0..<rows {
-                                    let start = row * width
-                                    let r = inv[row]
-                                    var dot: Float = 0
-                                    for j in 0..<width {
-                                        let normalized = input[start + j] * r
-                                        dot += grad[start + j] * gamma[j] * normalized
-                                        dGamma[j] += grad[start + j] * normalized
-                                    }
-                                    let meanDot = dot / Float(width)
-                                    for j in 0..<width {
-                                        let normalized = input[start + j] * r
-                                        dx[start + j] = r * (grad[start + j] * gamma[j] - normalized * meanDot)
+                            partials.withUnsafeMutableBufferPointer { partial in
+                                Parallel.forEach(blocks, minimumChunk: max(1, 16_384 / max(width * blockRows, 1))) { blockRange in
+                                    for block in blockRange {
+                                        let dGamma = partial.baseAddress! + block * width
+                                        for row in (block * blockRows)..<min(rows, (block + 1) * blockRows) {
+                                            let start = row * width
+                                            let r = inv[row]
+                                            var dot = VectorMath.Vector()
+                                            var j = 0
+                                            while j + 8 <= width {
+                                                let g = VectorMath.load(grad.baseAddress! + start + j)
+                                                let normalized = VectorMath.load(input.baseAddress! + start + j) * r
+                                                dot += g * VectorMath.load(gamma.baseAddress! + j) * normalized
+                                                VectorMath.store(VectorMath.load(dGamma + j) + g * normalized, dGamma + j)
+                                                j += 8
+                                            }
+                                            var dotTotal = dot.sum()
+                                            while j < width {
+                                                let normalized = input[start + j] * r
+                                                dotTotal += grad[start + j] * gamma[j] * normalized
+                                                dGamma[j] += grad[start + j] * normalized
+                                                j += 1
+                                            }
+                                            let meanDot = dotTotal / Float(width)
+                                            for j in 0..<width {
+                                                let normalized = input[start + j] * r
+                                                dx[start + j] = r * (grad[start + j] * gamma[j] - normalized * meanDot)
+                                            }
+                                        }
                                     }
                                 }
                             }
@@ -73,6 +91,10 @@ public enum RMSNorm {
                     }
                 }
             }
+        }
+        var weightGradient = [Float](repeating: 0, count: width)
+        for block in 0..<blocks {
+            for j in 0..<width { weightGradient[j] += partials[block * width + j] }
         }
         return (inputGradient, Tensor(uncheckedShape: [width], scalars: weightGradient))
     }

@@ -29,10 +29,28 @@ public enum Parallel {
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                 let start = chunk * count / chunks
                 let end = (chunk + 1) * count / chunks
-                task.value(start..<end)
+                asWorker { task.value(start..<end) }
             }
         }
     }
+
+    /// Whether the current thread is running a chunk of ``forEach(_:minimumChunk:_:)`` (or is inside
+    /// ``asWorker(_:)``): products it makes are not split again (``BLAS``).
+    public static var isWorkerThread: Bool { pthread_getspecific(workerKey) != nil }
+
+    /// Runs `body` with the current thread marked as a worker (see ``isWorkerThread``).
+    public static func asWorker<Result>(_ body: () throws -> Result) rethrows -> Result {
+        let previous = pthread_getspecific(workerKey)
+        pthread_setspecific(workerKey, UnsafeRawPointer(bitPattern: 1))
+        defer { pthread_setspecific(workerKey, previous) }
+        return try body()
+    }
+
+    private static let workerKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
 }
 
 /// Wraps a value the caller promises is safe to share across the threads of one `Parallel.forEach`

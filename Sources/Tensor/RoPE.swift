@@ -89,26 +89,41 @@ public struct RotaryEmbedding: Sendable, Equatable {
         guard angles.count == tokens else {
             throw TensorError.shapeMismatch("RotaryEmbedding.apply", "\(angles.count) positions for \(tokens) tokens")
         }
-        var result = x
         let (heads, half) = (x.shape[2], headDimension / 2)
         let sign: Float = inverse ? -1 : 1
-        result.withUnsafeMutableBufferPointer { values in
-            guard let base = values.baseAddress else { return }
-            Parallel.forEach(tokens, minimumChunk: 64) { range in
-                for token in range {
-                    for i in 0..<half {
-                        let cosine = angles.cosines[token * half + i], sine = sign * angles.sines[token * half + i]
-                        let (first, second) = style == .halfSplit ? (i, i + half) : (2 * i, 2 * i + 1)
-                        for head in 0..<heads {
-                            let vector = base + (token * heads + head) * headDimension
-                            let a = vector[first], b = vector[second]
-                            vector[first] = a * cosine - b * sine
-                            vector[second] = b * cosine + a * sine
+        let halfSplit = style == .halfSplit
+        return Tensor.uninitialized(x.shape) { out in
+            guard let target = out.baseAddress else { return }
+            x.withUnsafeBufferPointer { input in
+                guard let source = input.baseAddress else { return }
+                angles.cosines.withUnsafeBufferPointer { cosines in
+                    angles.sines.withUnsafeBufferPointer { sines in
+                        Parallel.forEach(tokens, minimumChunk: 64) { range in
+                            for token in range {
+                                let cosine = cosines.baseAddress! + token * half, sine = sines.baseAddress! + token * half
+                                for head in 0..<heads {
+                                    let offset = (token * heads + head) * headDimension
+                                    let from = source + offset, to = target + offset
+                                    if halfSplit {
+                                        // Contiguous halves: the loop vectorises.
+                                        for i in 0..<half {
+                                            let a = from[i], b = from[i + half], s = sign * sine[i]
+                                            to[i] = a * cosine[i] - b * s
+                                            to[i + half] = b * cosine[i] + a * s
+                                        }
+                                    } else {
+                                        for i in 0..<half {
+                                            let a = from[2 * i], b = from[2 * i + 1], s = sign * sine[i]
+                                            to[2 * i] = a * cosine[i] - b * s
+                                            to[2 * i + 1] = b * cosine[i] + a * s
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
             }
         }
-        return result
     }
 }

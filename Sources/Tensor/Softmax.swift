@@ -25,12 +25,9 @@ extension Tensor {
         result.withUnsafeMutableBufferPointer { values in
             for row in 0..<(count / max(width, 1)) {
                 let start = row * width
-                var maximum = -Float.infinity
-                for j in 0..<width { maximum = max(maximum, values[start + j]) }
+                let maximum = VectorMath.maximum(values.baseAddress! + start, count: width)
                 if maximum == -.infinity { continue }
-                var total: Float = 0
-                for j in 0..<width { total += expf(values[start + j] - maximum) }
-                let logTotal = maximum + logf(total)
+                let logTotal = maximum + logf(VectorMath.sumOfExp(values.baseAddress! + start, count: width, shift: maximum))
                 for j in 0..<width { values[start + j] -= logTotal }
             }
         }
@@ -93,19 +90,12 @@ public enum Softmax {
     public static func rowsInPlace(_ values: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
         for row in 0..<rows {
             let start = values + row * width
-            var maximum = -Float.infinity
-            for j in 0..<width { maximum = max(maximum, start[j]) }
+            let maximum = VectorMath.maximum(start, count: width)
             if maximum == -.infinity {
                 for j in 0..<width { start[j] = 0 }
                 continue
             }
-            var total: Float = 0
-            for j in 0..<width {
-                let e = expf(start[j] - maximum)
-                start[j] = e
-                total += e
-            }
-            let inverse = 1 / total
+            let inverse = 1 / VectorMath.expInPlace(start, count: width, shift: maximum)
             for j in 0..<width { start[j] *= inverse }
         }
     }

@@ -56,12 +56,8 @@ extension Variable {
         let outShape = Array(x.shape.dropLast()) + [weight.shape[0]]
         return operation(try output.reshaped(outShape), inputs: [x, weight] + (bias.map { [$0] } ?? [])) { grad in
             let dY = try grad.reshaped([-1, weight.shape[0]])
-            if x.requiresGradient {
-                try x.accumulateGradient(Tensor.matmul(dY, weight.value).reshaped(x.shape))
-            }
-            if weight.requiresGradient {
-                try weight.accumulateGradient(Tensor.matmul(dY, flat, transposeA: true))
-            }
+            if x.requiresGradient { try x.accumulateGradient(product: dY, weight.value) }
+            if weight.requiresGradient { try weight.accumulateGradient(product: dY, flat, transposeA: true) }
             if let bias, bias.requiresGradient {
                 try bias.accumulateGradient(dY.sum(alongAxis: 0))
             }

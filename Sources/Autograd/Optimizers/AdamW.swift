@@ -72,11 +72,13 @@ public final class AdamW: Optimizer {
                     second.withUnsafeMutableBufferPointer { v in
                         gradient.withUnsafeBufferPointer { g in
                             parameter.value.withUnsafeMutableBufferPointer { p in
-                                for i in 0..<p.count {
-                                    m[i] = b1 * m[i] + (1 - b1) * g[i]
-                                    v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
-                                    let update = (m[i] / correction1) / ((v[i] / correction2).squareRoot() + eps)
-                                    p[i] = p[i] * decay - rate * update
+                                let buffers = UncheckedSendable((m.baseAddress!, v.baseAddress!, g.baseAddress!, p.baseAddress!))
+                                Parallel.forEach(p.count, minimumChunk: 65_536) { range in
+                                    let (m, v, g, p) = buffers.value
+                                    Self.update(
+                                        m + range.lowerBound, v + range.lowerBound, g + range.lowerBound, p + range.lowerBound,
+                                        count: range.count, beta1: b1, beta2: b2, correction1: correction1,
+                                        correction2: correction2, epsilon: eps, decay: decay, rate: rate)
                                 }
                             }
                         }
@@ -84,6 +86,33 @@ public final class AdamW: Optimizer {
                 }
                 moments[index] = (first, second)
             }
+        }
+    }
+
+    /// The update of `count` elements, eight lanes at a time; every lane computes exactly what the
+    /// scalar formula above computes (no reductions, IEEE division and square root).
+    private static func update(
+        _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
+        _ p: UnsafeMutablePointer<Float>, count: Int, beta1 b1: Float, beta2 b2: Float, correction1: Float,
+        correction2: Float, epsilon eps: Float, decay: Float, rate: Float
+    ) {
+        var i = 0
+        while i + 8 <= count {
+            let gradient = VectorMath.load(g + i)
+            let first = b1 * VectorMath.load(m + i) + (1 - b1) * gradient
+            let second = b2 * VectorMath.load(v + i) + (1 - b2) * gradient * gradient
+            let update = (first / correction1) / ((second / correction2).squareRoot() + eps)
+            VectorMath.store(first, m + i)
+            VectorMath.store(second, v + i)
+            VectorMath.store(VectorMath.load(p + i) * decay - rate * update, p + i)
+            i += 8
+        }
+        while i < count {
+            m[i] = b1 * m[i] + (1 - b1) * g[i]
+            v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+            let update = (m[i] / correction1) / ((v[i] / correction2).squareRoot() + eps)
+            p[i] = p[i] * decay - rate * update
+            i += 1
         }
     }
 }

@@ -4,6 +4,6 @@ import ArgumentParser
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (build with -c release).",
-        subcommands: [GEMMBenchmark.self, ForwardBenchmark.self, ServeBenchmark.self]
+        subcommands: [GEMMBenchmark.self, ForwardBenchmark.self, TrainBenchmark.self, ServeBenchmark.self]
     )
 }

@@ -4,7 +4,9 @@ import Foundation
 import Tensor
 
 /// `peft bench gemm`: GFLOP/s of `Tensor.matmul` beside a direct `cblas_sgemm` call on the same
-/// operands, for square sizes; the difference is the wrapper's overhead (allocation, validation).
+/// operands, for square sizes: the wrapper (allocation, validation, and its split of the product
+/// across ``Parallel``'s workers, each block a single-threaded OpenBLAS call) against OpenBLAS
+/// threading the same product itself over as many threads.
 struct GEMMBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gemm",
@@ -14,7 +16,7 @@ struct GEMMBenchmark: ParsableCommand {
     @Option(help: "Comma-separated square sizes.")
     var sizes = "256,512,1024,2048"
 
-    @Option(help: "Minimum measuring time per size and implementation, in seconds.")
+    @Option(help: "Measuring time per size and implementation, in seconds.")
     var seconds = 1.0
 
     @Flag(help: "Print one JSON object per size instead of a table.")
@@ -25,8 +27,10 @@ struct GEMMBenchmark: ParsableCommand {
         guard !sizeList.isEmpty, sizeList.allSatisfy({ $0 > 0 && $0 <= 8192 }) else {
             throw ValidationError("--sizes must list sizes in 1...8192, got '\(sizes)'")
         }
+        _ = try Tensor.matmul(Tensor.zeros([1, 1]), Tensor.zeros([1, 1]))  // BLAS's one-time set-up
+        let workers = Parallel.workerCount
         if !json {
-            print("OpenBLAS: \(BLAS.configuration), threads \(BLAS.threadCount)")
+            print("OpenBLAS: \(BLAS.configuration); Tensor.matmul: \(workers) workers × 1 OpenBLAS thread; cblas_sgemm: \(workers) OpenBLAS threads")
             print("OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)")")
             print("    n   Tensor.matmul GFLOP/s   cblas_sgemm GFLOP/s   overhead")
         }
@@ -36,11 +40,16 @@ struct GEMMBenchmark: ParsableCommand {
             let b = try Tensor.uniform([n, n], low: -1, high: 1, generator: &generator)
             var c = [Float](repeating: 0, count: n * n)
             let flops = 2 * Double(n) * Double(n) * Double(n)
-            // Alternate the two so that frequency changes and noise hit both alike.
+            // One block each, not alternated: after a multi-threaded OpenBLAS call its idle workers
+            // spin for a while, which would slow the wrapper's next product.
             var wrapperTimes: [Double] = [], directTimes: [Double] = []
-            let deadline = Date().addingTimeInterval(2 * seconds)
+            var deadline = Date().addingTimeInterval(seconds)
             repeat {
                 wrapperTimes.append(try Timing.seconds { _ = try Tensor.matmul(a, b) })
+            } while Date() < deadline || wrapperTimes.count < 5
+            BLAS.threadCount = workers
+            deadline = Date().addingTimeInterval(seconds)
+            repeat {
                 directTimes.append(Timing.seconds {
                     a.withUnsafeBufferPointer { pa in
                         b.withUnsafeBufferPointer { pb in
@@ -49,7 +58,8 @@ struct GEMMBenchmark: ParsableCommand {
                         }
                     }
                 })
-            } while Date() < deadline || wrapperTimes.count < 5
+            } while Date() < deadline || directTimes.count < 5
+            BLAS.threadCount = 1
             let wrapper = flops / Timing.median(wrapperTimes) / 1e9
             let direct = flops / Timing.median(directTimes) / 1e9
             let overhead = (direct / wrapper - 1) * 100

@@ -1,0 +1,166 @@
+import ArgumentParser
+import Autograd
+import Foundation
+import PEFT
+import Tensor
+import Transformer
+
+/// The methods of `peft bench train`: the anchor's four (`shared/anchors/torch_peft_train.py`) and ours.
+enum TrainBenchMethod: String, ExpressibleByArgument, CaseIterable {
+    case full, lora, prompt, prefix, ptuning2, iapt
+
+    /// What the method trains, as printed beside the figures.
+    var summary: String {
+        switch self {
+        case .full: return "every weight trainable"
+        case .lora: return "LoRA r 8, alpha 16 on q_proj and v_proj"
+        case .prompt: return "prompt tuning, 20 virtual tokens"
+        case .prefix:
+            return "P-tuning v2 with 4 virtual tokens per layer, our closest to PEFT's prefix tuning (PEFT learns the keys and values directly; P-tuning v2 learns prompt vectors that go through the layer's RMSNorm and key/value projections)"
+        case .ptuning2: return "P-tuning v2, 4 virtual tokens per layer"
+        case .iapt: return "IAPT, 4 prompt tokens per layer, bottleneck 32, self-attention pooling, rational activation"
+        }
+    }
+}
+
+/// `peft bench train`: one training step (forward, backward, AdamW) as the PyTorch + PEFT anchor
+/// measures it: a random model of the config's shape, random tokens `[batch, seq]`, next-token
+/// cross-entropy over every position (targets are the tokens shifted by one, as `labels=x` in
+/// transformers), and `tokens/s = batch · seq / median step time`.
+struct TrainBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Tokens/s of a training step (forward, backward, AdamW) per method, as shared/anchors/torch_peft_train.py.")
+
+    @Option(help: "Model shape: small or base (shared/anchors/configs.json).")
+    var config: BenchShape = .small
+
+    @Option(help: "Method: full, lora, prompt, prefix, ptuning2 or iapt.")
+    var method: TrainBenchMethod = .lora
+
+    @Option(help: "Timed steps (after two warm-up steps).")
+    var steps = 8
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func run() throws {
+        guard steps > 0 else { throw ValidationError("--steps must be positive") }
+        let modelConfig = try config.config()
+        let model = try LlamaModel(randomWithConfig: modelConfig, seed: 0, trainable: method == .full)
+        let (rows, sequence) = config.batch
+        let adapter = try makeAdapter(for: model)
+        adapter?.isTraining = true
+        let hooks = adapter.map { AdapterRouter($0, rows: rows) }
+        let groups = adapter?.parameterGroups(weightDecay: 0)
+            ?? [ParameterGroup(model.namedParameters.map(\.variable), weightDecay: 0)]
+        let optimizer = AdamW(groups: groups, learningRate: 1e-3)
+        let trainable = groups.reduce(0) { $0 + $1.parameters.reduce(0) { $0 + $1.value.count } }
+
+        var generator = SeededGenerator(seed: 1)
+        let tokens = (0..<(rows * sequence)).map { _ in Int(generator.next() % UInt64(modelConfig.vocabSize)) }
+        let batch = try TokenBatch(rows: (0..<rows).map { Array(tokens[($0 * sequence)..<(($0 + 1) * sequence)]) })
+        // Position t predicts token t + 1; the last position of each row has no target.
+        let targets = (0..<(rows * sequence)).map { $0 % sequence == sequence - 1 ? CrossEntropy.ignoredTarget : tokens[$0 + 1] }
+
+        var times: [Double] = []
+        var loss: Float = 0
+        for step in 0..<(steps + 2) {
+            let time = try Timing.seconds {
+                let logits = try model(batch, hooks: hooks)
+                let lossNode = try Variable.crossEntropy(logits: logits.reshaped([-1, modelConfig.vocabSize]), targets: targets)
+                try lossNode.backward()
+                try optimizer.step()
+                optimizer.zeroGradients()
+                loss = lossNode.value.scalar ?? .nan
+            }
+            if step >= 2 { times.append(time) }
+        }
+        let seconds = Timing.median(times)
+        let tokensPerSecond = Double(rows * sequence) / seconds
+        let work = TrainingWork(config: modelConfig, method: method, rows: rows, sequence: sequence)
+        let achieved = work.flops / seconds / 1e9
+        let peak = SGEMMPeak.measure()
+        let share = achieved / peak.gflopsPerSecond
+        let load = Timing.loadAverage
+        if json {
+            print(#"{"impl": "swift-peft", "config": "\#(config.rawValue)", "method": "\#(method.rawValue)", "trainable": \#(trainable), "batch": \#(rows), "seq": \#(sequence), "step_s": \#(Timing.rounded(seconds, places: 4)), "tokens_per_s": \#(Timing.rounded(tokensPerSecond, places: 1)), "gflops": \#(Timing.rounded(work.flops / 1e9)), "gflops_per_s": \#(Timing.rounded(achieved, places: 1)), "sgemm_peak_gflops_per_s": \#(Timing.rounded(peak.gflopsPerSecond, places: 1)), "peak_share": \#(Timing.rounded(share, places: 3)), "loss": \#(Timing.rounded(Double(loss), places: 4)), "blas_core": "\#(BLAS.coreName)", "blas_threads": \#(BLAS.threadCount), "loadavg_1m": \#(load)}"#)
+        } else {
+            print("train \(config.rawValue) \(method.rawValue) (\(method.summary)): batch \(rows) × seq \(sequence), \(trainable) trainable")
+            print("  median step \(String(format: "%.1f", seconds * 1000)) ms over \(steps) steps, \(Int(tokensPerSecond)) tokens/s, loss \(String(format: "%.4f", loss))")
+            print("  \(String(format: "%.2f", work.flops / 1e9)) GFLOP per step (\(work.formula)): \(String(format: "%.1f", achieved)) GFLOP/s, \(String(format: "%.0f", share * 100)) % of the sgemm peak measured now (\(String(format: "%.1f", peak.gflopsPerSecond)) GFLOP/s, \(peak.shape))")
+            print("  OpenBLAS core \(BLAS.coreName), \(BLAS.threadCount) threads; OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"); load average \(load)")
+        }
+    }
+
+    private func makeAdapter(for model: LlamaModel) throws -> (any Adapter)? {
+        switch method {
+        case .full: return nil
+        case .lora:
+            return try LoRAAdapter(model: model, configuration: LoRAConfiguration(rank: 8, alpha: 16, targetModules: [.query, .value]))
+        case .prompt: return try PromptTuningAdapter(model: model, configuration: PromptTuningConfiguration(virtualTokens: 20))
+        case .prefix, .ptuning2: return try PTuningV2Adapter(model: model, configuration: PTuningV2Configuration(virtualTokens: 4))
+        case .iapt: return try IAPTAdapter(model: model, configuration: IAPTConfiguration(virtualTokens: 4, bottleneck: 32))
+        }
+    }
+}
+
+/// The estimated floating-point work of one training step, counting the matrix products only
+/// (element-wise kernels are a rounding error next to them).
+///
+/// With `S` the sequence slots per row (tokens plus prompt tuning's virtual tokens), `K` the key
+/// slots (`S` plus a layer prefix), `rows · S` projected positions per layer:
+/// - `linear = Σ_layers 2 · rows · S · (in · out summed over q, k, v, o, gate, up, down) + 2 · rows · seq · hidden · vocab`
+///   (the LM head sees the real tokens only);
+/// - `attention = Σ_layers 4 · rows · heads · S · K · headDim` (scores and weighted values, the full
+///   `S × K` square our kernel computes);
+/// - a step is `forward + input-backward (+ weight-backward)`: `2 · linear + 3 · attention` for the
+///   frozen-backbone methods (attention's backward is four products to its forward's two), plus
+///   `linear` more for `full` (the weight gradients: `6 · params · tokens` in all); LoRA adds
+///   `6 · rows · S · r · (in + out)` per adapted projection. The virtual tokens' key/value
+///   projections and IAPT's generator (under 1 % of the step) are not counted.
+struct TrainingWork {
+    let flops: Double
+    let formula: String
+
+    init(config c: LlamaConfig, method: TrainBenchMethod, rows: Int, sequence: Int) {
+        let inputPrefix = method == .prompt ? 20 : 0
+        let layerPrefix = [.prefix, .ptuning2, .iapt].contains(method) ? 4 : 0
+        let slots = Double(rows * (sequence + inputPrefix))
+        let keys = Double(sequence + inputPrefix + layerPrefix)
+        let (d, f) = (Double(c.hiddenSize), Double(c.intermediateSize))
+        let (q, kv) = (Double(c.numAttentionHeads * c.headDim), Double(c.numKeyValueHeads * c.headDim))
+        let layers = Double(c.numHiddenLayers)
+        let projectionWeights = d * q + 2 * d * kv + q * d + 3 * d * f
+        let linear = layers * 2 * slots * projectionWeights + 2 * Double(rows * sequence) * d * Double(c.vocabSize)
+        let attention = layers * 4 * slots * keys * q
+        var total = 2 * linear + 3 * attention
+        switch method {
+        case .full:
+            total += linear
+            formula = "6·params·tokens + 12·attention"
+        case .lora:
+            total += layers * 6 * slots * 8 * ((d + q) + (d + kv))
+            formula = "4·params·tokens + 12·attention + LoRA's factors"
+        default:
+            formula = "4·params·tokens + 12·attention"
+        }
+        flops = total
+    }
+}
+
+/// The machine's single-precision GEMM rate measured in the benchmark's own process and sitting:
+/// square `n = 1024` products, median of repeated runs, with the current OpenBLAS threads.
+enum SGEMMPeak {
+    static func measure(n: Int = 1024, seconds: Double = 0.4) -> (gflopsPerSecond: Double, shape: String) {
+        var generator = SeededGenerator(seed: 7)
+        guard let a = try? Tensor.uniform([n, n], low: -1, high: 1, generator: &generator),
+              let b = try? Tensor.uniform([n, n], low: -1, high: 1, generator: &generator) else { return (.nan, "") }
+        var times: [Double] = []
+        let deadline = Date().addingTimeInterval(seconds)
+        repeat {
+            times.append(Timing.seconds { _ = try? Tensor.matmul(a, b) })
+        } while Date() < deadline || times.count < 5
+        return (2 * Double(n * n * n) / Timing.median(times) / 1e9, "square n = \(n), median of \(times.count)")
+    }
+}
