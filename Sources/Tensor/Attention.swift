@@ -55,6 +55,7 @@ public enum Attention {
         let scale = 1 / Float(d.headDimension).squareRoot()
         var probabilities = [Float](repeating: 0, count: saveProbabilities ? d.batch * d.queryHeads * block : 0)
         let (qStride, kvStride) = (d.queryHeads * d.headDimension, d.keyValueHeads * d.headDimension)
+        let blocks = queryBlocks(d, causal: causal)
         let output = Tensor.uninitialized(query.shape) { out in
             guard out.count > 0 else { return }
             query.withUnsafeBufferPointer { q in
@@ -78,16 +79,27 @@ public enum Attention {
                                 }
                                 let kvOffset = b * d.keyCapacity * kvStride + (h / group) * d.headDimension
                                 let scores = saveProbabilities ? p.baseAddress! + unit * block : scratch.baseAddress!
-                                BLAS.gemm(
-                                    transposeA: false, transposeB: true, m: d.queryLength, n: d.keyLength, k: d.headDimension,
-                                    alpha: scale, a: q.baseAddress! + qOffset, lda: qStride,
-                                    b: k.baseAddress! + kvOffset, ldb: kvStride, c: scores, ldc: d.keyLength)
-                                applyMask(scores, batchRow: b, dimensions: d, keyMask: keyMask, causal: causal)
-                                Softmax.rowsInPlace(scores, rows: d.queryLength, width: d.keyLength)
-                                BLAS.gemm(
-                                    transposeA: false, transposeB: false, m: d.queryLength, n: d.headDimension, k: d.keyLength,
-                                    a: scores, lda: d.keyLength, b: v.baseAddress! + kvOffset, ldb: kvStride,
-                                    c: out.baseAddress! + qOffset, ldc: qStride)
+                                for rows in blocks {
+                                    let blockScores = scores + rows.start * d.keyLength
+                                    let blockOutput = out.baseAddress! + qOffset + rows.start * qStride
+                                    guard rows.visibleKeys > 0 else {
+                                        // No key is visible to these queries: zero outputs (and weights).
+                                        for t in 0..<rows.count {
+                                            for c in 0..<d.headDimension { blockOutput[t * qStride + c] = 0 }
+                                        }
+                                        continue
+                                    }
+                                    BLAS.gemm(
+                                        transposeA: false, transposeB: true, m: rows.count, n: rows.visibleKeys, k: d.headDimension,
+                                        alpha: scale, a: q.baseAddress! + qOffset + rows.start * qStride, lda: qStride,
+                                        b: k.baseAddress! + kvOffset, ldb: kvStride, c: blockScores, ldc: d.keyLength)
+                                    applyMask(blockScores, batchRow: b, rows: rows, dimensions: d, keyMask: keyMask, causal: causal)
+                                    Softmax.rowsInPlace(blockScores, rows: rows.count, width: rows.visibleKeys, stride: d.keyLength)
+                                    BLAS.gemm(
+                                        transposeA: false, transposeB: false, m: rows.count, n: d.headDimension, k: rows.visibleKeys,
+                                        a: blockScores, lda: d.keyLength, b: v.baseAddress! + kvOffset, ldb: kvStride,
+                                        c: blockOutput, ldc: qStride)
+                                }
                             }
                         }
                     }
@@ -105,9 +117,11 @@ public enum Attention {
     /// query, key and value, from the saved probabilities `P`:
     /// `dP = dO·Vᵀ`, `dS = P ⊙ (dP − rowsum(dP ⊙ P)) / √d`, `dQ = dS·K`, `dK = dSᵀ·Q`, `dV = Pᵀ·dO`
     /// (key/value gradients summed over the query heads of a group).
+    /// - Parameter causal: the forward pass was causal, so the keys past each block of queries
+    ///   (whose weights are 0) are skipped; `false` computes every product in full.
     /// - Throws: ``TensorError/shapeMismatch(_:_:)`` if the shapes disagree.
     public static func backward(
-        query: Tensor, key: Tensor, value: Tensor, probabilities: Tensor, outputGradient: Tensor
+        query: Tensor, key: Tensor, value: Tensor, probabilities: Tensor, outputGradient: Tensor, causal: Bool = false
     ) throws -> (query: Tensor, key: Tensor, value: Tensor) {
         let d = try Dimensions(query: query.shape, key: key.shape, value: value.shape)
         guard outputGradient.shape == query.shape,
@@ -119,6 +133,7 @@ public enum Attention {
         let group = d.queryHeads / d.keyValueHeads
         let scale = 1 / Float(d.headDimension).squareRoot()
         let (qStride, kvStride) = (d.queryHeads * d.headDimension, d.keyValueHeads * d.headDimension)
+        let blocks = queryBlocks(d, causal: causal)
         var dQuery = try Tensor.zeros(query.shape)
         var dKey = try Tensor.zeros(key.shape)
         var dValue = try Tensor.zeros(value.shape)
@@ -143,27 +158,31 @@ public enum Attention {
                             for h in (kvHead * group)..<((kvHead + 1) * group) {
                                 let weights = p.baseAddress! + (b * d.queryHeads + h) * block
                                 let qOffset = b * d.queryLength * qStride + h * d.headDimension
-                                BLAS.gemm(
-                                    transposeA: false, transposeB: true, m: d.queryLength, n: d.keyLength, k: d.headDimension,
-                                    a: dO.baseAddress! + qOffset, lda: qStride, b: v.baseAddress! + kvOffset, ldb: kvStride,
-                                    c: dS.baseAddress!, ldc: d.keyLength)
-                                for t in 0..<d.queryLength {
-                                    let row = t * d.keyLength
-                                    let dot = VectorMath.dot(dS.baseAddress! + row, weights + row, count: d.keyLength)
-                                    for j in 0..<d.keyLength { dS[row + j] = weights[row + j] * (dS[row + j] - dot) * scale }
+                                for rows in blocks where rows.visibleKeys > 0 {
+                                    let (width, rowOffset) = (rows.visibleKeys, qOffset + rows.start * qStride)
+                                    let blockWeights = weights + rows.start * d.keyLength
+                                    BLAS.gemm(
+                                        transposeA: false, transposeB: true, m: rows.count, n: width, k: d.headDimension,
+                                        a: dO.baseAddress! + rowOffset, lda: qStride, b: v.baseAddress! + kvOffset, ldb: kvStride,
+                                        c: dS.baseAddress!, ldc: d.keyLength)
+                                    for t in 0..<rows.count {
+                                        let row = t * d.keyLength
+                                        let dot = VectorMath.dot(dS.baseAddress! + row, blockWeights + row, count: width)
+                                        for j in 0..<width { dS[row + j] = blockWeights[row + j] * (dS[row + j] - dot) * scale }
+                                    }
+                                    BLAS.gemm(
+                                        transposeA: false, transposeB: false, m: rows.count, n: d.headDimension, k: width,
+                                        a: dS.baseAddress!, lda: d.keyLength, b: k.baseAddress! + kvOffset, ldb: kvStride,
+                                        c: dq.baseAddress! + rowOffset, ldc: qStride)
+                                    BLAS.gemm(
+                                        transposeA: true, transposeB: false, m: width, n: d.headDimension, k: rows.count,
+                                        a: dS.baseAddress!, lda: d.keyLength, b: q.baseAddress! + rowOffset, ldb: qStride,
+                                        beta: 1, c: dk.baseAddress! + kvOffset, ldc: kvStride)
+                                    BLAS.gemm(
+                                        transposeA: true, transposeB: false, m: width, n: d.headDimension, k: rows.count,
+                                        a: blockWeights, lda: d.keyLength, b: dO.baseAddress! + rowOffset, ldb: qStride,
+                                        beta: 1, c: dv.baseAddress! + kvOffset, ldc: kvStride)
                                 }
-                                BLAS.gemm(
-                                    transposeA: false, transposeB: false, m: d.queryLength, n: d.headDimension, k: d.keyLength,
-                                    a: dS.baseAddress!, lda: d.keyLength, b: k.baseAddress! + kvOffset, ldb: kvStride,
-                                    c: dq.baseAddress! + qOffset, ldc: qStride)
-                                BLAS.gemm(
-                                    transposeA: true, transposeB: false, m: d.keyLength, n: d.headDimension, k: d.queryLength,
-                                    a: dS.baseAddress!, lda: d.keyLength, b: q.baseAddress! + qOffset, ldb: qStride,
-                                    beta: 1, c: dk.baseAddress! + kvOffset, ldc: kvStride)
-                                BLAS.gemm(
-                                    transposeA: true, transposeB: false, m: d.keyLength, n: d.headDimension, k: d.queryLength,
-                                    a: weights, lda: d.keyLength, b: dO.baseAddress! + qOffset, ldb: qStride,
-                                    beta: 1, c: dv.baseAddress! + kvOffset, ldc: kvStride)
                             }
                         }
                     }
@@ -173,19 +192,42 @@ public enum Attention {
         return (dQuery, dKey, dValue)
     }
 
-    /// Sets masked scores of one `(batch row, head)` block `[queryLength, keyLength]` to `-infinity`.
+    /// A block of consecutive queries and the leading keys any of them may see.
+    struct QueryBlock {
+        let start: Int, count: Int
+        /// Keys `0..<visibleKeys` are visible to at least one query of the block; the rest to none.
+        let visibleKeys: Int
+    }
+
+    /// The queries in blocks. Causal attention splits them into about four blocks, each computed
+    /// only over the keys its last query may see, which skips about three eighths of the score
+    /// matrix (the fully hidden corner above the diagonal); otherwise one block sees every key.
+    static func queryBlocks(_ d: Dimensions, causal: Bool) -> [QueryBlock] {
+        guard causal, d.queryLength > 32 else { return [QueryBlock(start: 0, count: d.queryLength, visibleKeys: d.keyLength)] }
+        let size = max(32, (d.queryLength / 4 + 15) / 16 * 16)
+        let offset = d.keyLength - d.queryLength
+        return stride(from: 0, to: d.queryLength, by: size).map { start in
+            let end = min(start + size, d.queryLength)
+            return QueryBlock(start: start, count: end - start, visibleKeys: min(d.keyLength, max(0, end + offset)))
+        }
+    }
+
+    /// Sets masked scores of the queries `rows` of one `(batch row, head)` to `-infinity`: the
+    /// block's scores start at `scores`, one row of its `rows.visibleKeys` keys every `keyLength`.
     static func applyMask(
-        _ scores: UnsafeMutablePointer<Float>, batchRow b: Int, dimensions d: Dimensions, keyMask: [Bool]?, causal: Bool
+        _ scores: UnsafeMutablePointer<Float>, batchRow b: Int, rows: QueryBlock, dimensions d: Dimensions,
+        keyMask: [Bool]?, causal: Bool
     ) {
         let offset = d.keyLength - d.queryLength
-        for t in 0..<d.queryLength {
-            let row = scores + t * d.keyLength
+        let width = rows.visibleKeys
+        for t in rows.start..<(rows.start + rows.count) {
+            let row = scores + (t - rows.start) * d.keyLength
             if causal {
-                let firstHidden = max(0, min(d.keyLength, t + offset + 1))
-                for j in firstHidden..<d.keyLength { row[j] = -.infinity }
+                let firstHidden = max(0, min(width, t + offset + 1))
+                for j in firstHidden..<width { row[j] = -.infinity }
             }
             if let keyMask {
-                for j in 0..<d.keyLength where !keyMask[b * d.keyCapacity + j] { row[j] = -.infinity }
+                for j in 0..<width where !keyMask[b * d.keyCapacity + j] { row[j] = -.infinity }
             }
         }
     }

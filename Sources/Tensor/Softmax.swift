@@ -84,12 +84,12 @@ extension Tensor {
 
 /// Raw-buffer softmax, shared by ``Tensor/softmax()`` and the fused attention kernels.
 public enum Softmax {
-    /// Replaces each of `rows` contiguous rows of `width` values by its softmax. Rows that are all
-    /// `-infinity` become all zeros.
+    /// Replaces each of `rows` rows of `width` values, one every `stride` values (default: contiguous),
+    /// by its softmax. Rows that are all `-infinity` become all zeros.
     @inlinable
-    public static func rowsInPlace(_ values: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+    public static func rowsInPlace(_ values: UnsafeMutablePointer<Float>, rows: Int, width: Int, stride: Int? = nil) {
         for row in 0..<rows {
-            let start = values + row * width
+            let start = values + row * (stride ?? width)
             let maximum = VectorMath.maximum(start, count: width)
             if maximum == -.infinity {
                 for j in 0..<width { start[j] = 0 }

@@ -70,6 +70,11 @@ let gradientCases: [GradientCase] = [
          { try Variable.attention(query: $0[0], key: $0[1], value: $0[2],
                                   keyMask: [true, true, true, true, true, true, true, false, true, true]) })
     },
+    GradientCase(name: "attention: causal over 40 queries (query blocks), prefix, padding") {
+        ([parameter([1, 40, 2, 4], seed: 51), parameter([1, 42, 1, 4], seed: 52), parameter([1, 42, 1, 4], seed: 53)],
+         { try Variable.attention(query: $0[0], key: $0[1], value: $0[2],
+                                  keyMask: (0..<42).map { $0 != 20 }) })
+    },
     GradientCase(name: "attention: no mask, not causal") {
         ([parameter([1, 4, 2, 4], seed: 44), parameter([1, 4, 2, 4], seed: 45), parameter([1, 4, 2, 4], seed: 46)],
          { try Variable.attention(query: $0[0], key: $0[1], value: $0[2], keyMask: nil, causal: false) })

@@ -100,6 +100,39 @@ struct KernelTests {
         }
     }
 
+    @Test("Causal attention over many queries, computed in query blocks over their visible keys, matches the naive loops")
+    func causalBlocks() throws {
+        // 70 queries (blocks of 32), 3 prefix keys in front, grouped heads, one padded key per row.
+        let q = randomTensor([2, 70, 4, 8], seed: 21)
+        let k = randomTensor([2, 73, 2, 8], seed: 22)
+        let v = randomTensor([2, 73, 2, 8], seed: 23)
+        var mask = [Bool](repeating: true, count: 2 * 73)
+        mask[40] = false
+        mask[73 + 1] = false
+        for keyMask in [nil, mask] {
+            let (out, probabilities) = try Attention.forward(
+                query: q, key: k, value: v, keyMask: keyMask, causal: true, saveProbabilities: true)
+            let expected = naiveAttention(q: q, k: k, v: v, keyMask: keyMask, causal: true)
+            #expect(zip(out.scalars, expected).allSatisfy { abs($0 - $1) < 1e-5 })
+            let weights = try #require(probabilities).scalars
+            for row in 0..<(2 * 4 * 70) {
+                let t = row % 70
+                let values = weights[(row * 73)..<((row + 1) * 73)]
+                #expect(abs(values.reduce(0, +) - 1) < 1e-5)
+                #expect(values.dropFirst(t + 3 + 1).allSatisfy { $0 == 0 }, "no weight past the causal limit")
+            }
+            // The backward that skips the hidden corner equals the one over every key.
+            let dO = randomTensor(q.shape, seed: 24)
+            let blocked = try Attention.backward(
+                query: q, key: k, value: v, probabilities: #require(probabilities), outputGradient: dO, causal: true)
+            let full = try Attention.backward(
+                query: q, key: k, value: v, probabilities: #require(probabilities), outputGradient: dO, causal: false)
+            #expect(maxDifference(blocked.query, full.query) < 1e-5)
+            #expect(maxDifference(blocked.key, full.key) < 1e-5)
+            #expect(maxDifference(blocked.value, full.value) < 1e-5)
+        }
+    }
+
     @Test("Reading the first keyLength slots of a larger buffer equals attention over exactly those keys")
     func keyCapacity() throws {
         let q = randomTensor([2, 1, 2, 4], seed: 8)

@@ -23,7 +23,7 @@ extension Variable {
             guard let probabilities else { return }
             let (dq, dk, dv) = try Attention.backward(
                 query: query.value, key: key.value, value: value.value, probabilities: probabilities,
-                outputGradient: grad)
+                outputGradient: grad, causal: causal)
             if query.requiresGradient { try query.accumulateGradient(dq) }
             if key.requiresGradient { try key.accumulateGradient(dk) }
             if value.requiresGradient { try value.accumulateGradient(dv) }

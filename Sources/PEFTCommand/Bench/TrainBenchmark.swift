@@ -84,12 +84,12 @@ struct TrainBenchmark: ParsableCommand {
         let share = achieved / peak.gflopsPerSecond
         let load = Timing.loadAverage
         if json {
-            print(#"{"impl": "swift-peft", "config": "\#(config.rawValue)", "method": "\#(method.rawValue)", "trainable": \#(trainable), "batch": \#(rows), "seq": \#(sequence), "step_s": \#(Timing.rounded(seconds, places: 4)), "tokens_per_s": \#(Timing.rounded(tokensPerSecond, places: 1)), "gflops": \#(Timing.rounded(work.flops / 1e9)), "gflops_per_s": \#(Timing.rounded(achieved, places: 1)), "sgemm_peak_gflops_per_s": \#(Timing.rounded(peak.gflopsPerSecond, places: 1)), "peak_share": \#(Timing.rounded(share, places: 3)), "loss": \#(Timing.rounded(Double(loss), places: 4)), "blas_core": "\#(BLAS.coreName)", "blas_threads": \#(BLAS.threadCount), "loadavg_1m": \#(load)}"#)
+            print(#"{"impl": "swift-peft", "config": "\#(config.rawValue)", "method": "\#(method.rawValue)", "trainable": \#(trainable), "batch": \#(rows), "seq": \#(sequence), "step_s": \#(Timing.rounded(seconds, places: 4)), "tokens_per_s": \#(Timing.rounded(tokensPerSecond, places: 1)), "gflops": \#(Timing.rounded(work.flops / 1e9)), "gflops_per_s": \#(Timing.rounded(achieved, places: 1)), "sgemm_peak_gflops_per_s": \#(Timing.rounded(peak.gflopsPerSecond, places: 1)), "peak_share": \#(Timing.rounded(share, places: 3)), "loss": \#(Timing.rounded(Double(loss), places: 4)), "blas_core": "\#(BLAS.coreName)", "blas_threads": \#(BLAS.threadCount), "workers": \#(Parallel.workerCount), "loadavg_1m": \#(load)}"#)
         } else {
             print("train \(config.rawValue) \(method.rawValue) (\(method.summary)): batch \(rows) × seq \(sequence), \(trainable) trainable")
             print("  median step \(String(format: "%.1f", seconds * 1000)) ms over \(steps) steps, \(Int(tokensPerSecond)) tokens/s, loss \(String(format: "%.4f", loss))")
             print("  \(String(format: "%.2f", work.flops / 1e9)) GFLOP per step (\(work.formula)): \(String(format: "%.1f", achieved)) GFLOP/s, \(String(format: "%.0f", share * 100)) % of the sgemm peak measured now (\(String(format: "%.1f", peak.gflopsPerSecond)) GFLOP/s, \(peak.shape))")
-            print("  OpenBLAS core \(BLAS.coreName), \(BLAS.threadCount) threads; OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"); load average \(load)")
+            print("  OpenBLAS core \(BLAS.coreName), \(BLAS.threadCount) thread per call, products split over \(Parallel.workerCount) workers; OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"); load average \(load)")
         }
     }
 
@@ -108,12 +108,14 @@ struct TrainBenchmark: ParsableCommand {
 /// The estimated floating-point work of one training step, counting the matrix products only
 /// (element-wise kernels are a rounding error next to them).
 ///
-/// With `S` the sequence slots per row (tokens plus prompt tuning's virtual tokens), `K` the key
-/// slots (`S` plus a layer prefix), `rows · S` projected positions per layer:
+/// With `S` the sequence slots per row (tokens plus prompt tuning's virtual tokens) and
+/// `rows · S` projected positions per layer:
 /// - `linear = Σ_layers 2 · rows · S · (in · out summed over q, k, v, o, gate, up, down) + 2 · rows · seq · hidden · vocab`
 ///   (the LM head sees the real tokens only);
-/// - `attention = Σ_layers 4 · rows · heads · S · K · headDim` (scores and weighted values, the full
-///   `S × K` square our kernel computes);
+/// - `attention = Σ_layers 4 · rows · heads · headDim · pairs` (scores and weighted values), with
+///   `pairs = S · P + S · (S + 1) / 2` the (query, key) pairs causal attention needs per row (`P`
+///   layer-prefix keys seen by every query): the useful work, about half of the `S × K` square
+///   (the kernel computes about 5/8 of the square, skipping whole hidden blocks);
 /// - a step is `forward + input-backward (+ weight-backward)`: `2 · linear + 3 · attention` for the
 ///   frozen-backbone methods (attention's backward is four products to its forward's two), plus
 ///   `linear` more for `full` (the weight gradients: `6 · params · tokens` in all); LoRA adds
@@ -127,23 +129,24 @@ struct TrainingWork {
         let inputPrefix = method == .prompt ? 20 : 0
         let layerPrefix = [.prefix, .ptuning2, .iapt].contains(method) ? 4 : 0
         let slots = Double(rows * (sequence + inputPrefix))
-        let keys = Double(sequence + inputPrefix + layerPrefix)
+        let perRow = Double(sequence + inputPrefix)
+        let pairs = perRow * Double(layerPrefix) + perRow * (perRow + 1) / 2
         let (d, f) = (Double(c.hiddenSize), Double(c.intermediateSize))
         let (q, kv) = (Double(c.numAttentionHeads * c.headDim), Double(c.numKeyValueHeads * c.headDim))
         let layers = Double(c.numHiddenLayers)
         let projectionWeights = d * q + 2 * d * kv + q * d + 3 * d * f
         let linear = layers * 2 * slots * projectionWeights + 2 * Double(rows * sequence) * d * Double(c.vocabSize)
-        let attention = layers * 4 * slots * keys * q
+        let attention = layers * 4 * Double(rows) * pairs * q
         var total = 2 * linear + 3 * attention
         switch method {
         case .full:
             total += linear
-            formula = "6·params·tokens + 12·attention"
+            formula = "6·params·tokens + 3 × causal attention"
         case .lora:
             total += layers * 6 * slots * 8 * ((d + q) + (d + kv))
-            formula = "4·params·tokens + 12·attention + LoRA's factors"
+            formula = "4·params·tokens + 3 × causal attention + LoRA's factors"
         default:
-            formula = "4·params·tokens + 12·attention"
+            formula = "4·params·tokens + 3 × causal attention"
         }
         flops = total
     }
