@@ -13,8 +13,8 @@ struct PEFTTool: AsyncParsableCommand {
     )
 
     /// Tunes the allocator for large tensors (see ``Allocator/keepFreedMemory()``), then runs the command.
-    static func main() {
+    static func main() async {
         Allocator.keepFreedMemory()
-        main(nil)
+        await main(nil)
     }
 }
