@@ -118,6 +118,9 @@ public final class AdapterRouter: ForwardHooks {
         slots: Int, rows rowCount: Int, _ produce: (any Adapter, [Int]) throws -> Variable?
     ) throws -> (prompts: Variable, lengths: [Int])? {
         guard slots > 0 else { return nil }
+        if !GradientMode.isEnabled, rowsByAdapter.filter({ !$0.isEmpty }).count > 1 {
+            return try combineInPlace(slots: slots, rows: rowCount, produce)
+        }
         var total: Variable?
         var lengths = [Int](repeating: 0, count: rowCount)
         for (index, rows) in rowsByAdapter.enumerated() where !rows.isEmpty {
@@ -137,5 +140,33 @@ public final class AdapterRouter: ForwardHooks {
             for row in rows { lengths[row] = length }
         }
         return total.map { ($0, lengths) }
+    }
+
+    /// ``combine(slots:rows:_:)`` for inference with several adapters: each adapter's prompts are
+    /// written in place into one `[batch, slots, hidden]` tensor (right-aligned), with no graph.
+    private func combineInPlace(
+        slots: Int, rows rowCount: Int, _ produce: (any Adapter, [Int]) throws -> Variable?
+    ) throws -> (prompts: Variable, lengths: [Int])? {
+        var output: Tensor?
+        var lengths = [Int](repeating: 0, count: rowCount)
+        for (index, rows) in rowsByAdapter.enumerated() where !rows.isEmpty {
+            guard let prompts = try produce(adapters[index], rows)?.value else { continue }
+            guard prompts.rank == 3, prompts.shape[0] == rows.count, prompts.shape[1] <= slots else {
+                throw AdapterError.mismatch(
+                    "\(type(of: adapters[index]).peftType) adapter gave prompts \(prompts.shape) for \(rows.count) rows and \(slots) slots")
+            }
+            let (length, width) = (prompts.shape[1], prompts.shape[2])
+            if output == nil { output = try Tensor.zeros([rowCount, slots, width]) }
+            output?.withUnsafeMutableBufferPointer { out in
+                prompts.withUnsafeBufferPointer { values in
+                    for (position, row) in rows.enumerated() {
+                        let target = (row * slots + slots - length) * width
+                        for i in 0..<(length * width) { out[target + i] = values[position * length * width + i] }
+                    }
+                }
+            }
+            for row in rows { lengths[row] = length }
+        }
+        return output.map { (Variable($0), lengths) }
     }
 }
