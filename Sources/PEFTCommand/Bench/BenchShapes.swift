@@ -1,4 +1,5 @@
 import ArgumentParser
+import Tensor
 import Transformer
 
 /// The model shapes shared with the PyTorch + PEFT reference scripts (`shared/anchors/configs.json`),
@@ -18,6 +19,15 @@ enum BenchShape: String, ExpressibleByArgument, CaseIterable {
                 vocabSize: 8192, hiddenSize: 512, intermediateSize: 1376, numHiddenLayers: 8, numAttentionHeads: 8,
                 numKeyValueHeads: 8, rmsNormEps: 1e-5, ropeTheta: 10_000, maxPositionEmbeddings: 1024)
         }
+    }
+
+    /// `rows × sequence` random token ids of `vocabularySize`, seeded, as one right-sized batch.
+    func randomBatch(vocabularySize: Int, seed: UInt64 = 1) throws -> TokenBatch {
+        let (rows, sequence) = batch
+        var generator = SeededGenerator(seed: seed)
+        return try TokenBatch(rows: (0..<rows).map { _ in
+            (0..<sequence).map { _ in Int(generator.next() % UInt64(vocabularySize)) }
+        })
     }
 
     /// The training batch of this shape: rows and sequence length.

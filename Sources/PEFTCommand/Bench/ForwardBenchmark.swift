@@ -23,9 +23,7 @@ struct ForwardBenchmark: ParsableCommand {
         let modelConfig = try config.config()
         let model = try LlamaModel(randomWithConfig: modelConfig, seed: 0)
         let (rows, sequence) = config.batch
-        var generator = SeededGenerator(seed: 1)
-        let tokens = (0..<(rows * sequence)).map { _ in Int(generator.next() % UInt64(modelConfig.vocabSize)) }
-        let batch = try TokenBatch(rows: (0..<rows).map { Array(tokens[($0 * sequence)..<(($0 + 1) * sequence)]) })
+        let batch = try config.randomBatch(vocabularySize: modelConfig.vocabSize)
         var times: [Double] = []
         for step in 0..<(steps + 2) {
             let time = try Timing.seconds { _ = try GradientMode.withoutGradients { try model(batch) } }
