@@ -33,6 +33,7 @@ let package = Package(
             name: "PEFTCommand",
             dependencies: [
                 "PEFT",
+                "TaskSuite",  // `peft pretrain` learns from the suite's plain-text world
                 "CBLAS",  // only for `peft bench gemm`'s direct cblas_sgemm baseline
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -15,7 +15,7 @@ public struct ByteTokenizer: Tokenizer {
     /// 258, spelled `<pad>`.
     public let padTokenID: Int? = 258
 
-    private static let specialTokens = ["<s>", "</s>", "<pad>"]
+    private static let specialTokens = BPETrainer.specialTokens
 
     public init() {}
 
@@ -64,28 +64,6 @@ extension ByteTokenizer {
     /// three special tokens at 256…258, and `<s>` added in front. The one difference: there, a
     /// literal `<s>` in the text becomes the special token, as added tokens always do.
     public func huggingFaceJSON() throws -> Data {
-        let vocabulary = Dictionary(uniqueKeysWithValues: (0..<256).map { (String(Character(ByteLevelAlphabet.scalarForByte[$0])), $0) })
-        let added = Self.specialTokens.enumerated().map { offset, content -> [String: Any] in
-            ["id": 256 + offset, "content": content, "single_word": false, "lstrip": false, "rstrip": false,
-             "normalized": false, "special": true]
-        }
-        let byteLevel: [String: Any] = ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false]
-        let bos: [String: Any] = ["SpecialToken": ["id": "<s>", "type_id": 0]]
-        let json: [String: Any] = [
-            "version": "1.0", "truncation": NSNull(), "padding": NSNull(), "added_tokens": added, "normalizer": NSNull(),
-            "pre_tokenizer": byteLevel, "decoder": byteLevel,
-            "post_processor": [
-                "type": "TemplateProcessing",
-                "single": [bos, ["Sequence": ["id": "A", "type_id": 0]]],
-                "pair": [bos, ["Sequence": ["id": "A", "type_id": 0]], ["Sequence": ["id": "B", "type_id": 1]]],
-                "special_tokens": ["<s>": ["id": "<s>", "ids": [256], "tokens": ["<s>"]]],
-            ] as [String: Any],
-            "model": [
-                "type": "BPE", "dropout": NSNull(), "unk_token": NSNull(), "continuing_subword_prefix": NSNull(),
-                "end_of_word_suffix": NSNull(), "fuse_unk": false, "byte_fallback": false, "ignore_merges": false,
-                "vocab": vocabulary, "merges": [String](),
-            ] as [String: Any],
-        ]
-        return try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+        try BPETrainer.tokenizerJSON(merges: [], usesWordSplitter: false)
     }
 }

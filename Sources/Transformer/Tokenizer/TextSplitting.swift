@@ -18,6 +18,16 @@ struct TokenizerRegex: Sendable {
         }
     }
 
+    /// Compiles one of this package's own patterns.
+    /// - Throws: ``TokenizerError/invalidValue(source:key:reason:)`` if it does not compile.
+    init(trusted pattern: String) throws {
+        do {
+            expression = try NSRegularExpression(pattern: pattern, options: [.anchorsMatchLines])
+        } catch {
+            throw TokenizerError.invalidValue(source: "built-in pattern", key: pattern, reason: "does not compile: \(error)")
+        }
+    }
+
     /// The ranges of the non-overlapping matches in `text`, left to right.
     ///
     /// ICU reports UTF-16 offsets. They are turned into indices with one forward walk over the
