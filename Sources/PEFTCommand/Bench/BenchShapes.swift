@@ -1,4 +1,5 @@
 import ArgumentParser
+import Tensor
 import Transformer
 
 /// The model shapes shared with the PyTorch + PEFT reference scripts (`shared/anchors/configs.json`),
@@ -26,5 +27,13 @@ enum BenchShape: String, ExpressibleByArgument, CaseIterable {
         case .small: return (8, 128)
         case .base: return (4, 256)
         }
+    }
+
+    /// Random token ids of this shape's batch (seed 1), row-major, and the batch made of them.
+    func randomBatch(vocabulary: Int) throws -> (tokens: [Int], batch: TokenBatch) {
+        let (rows, sequence) = batch
+        var generator = SeededGenerator(seed: 1)
+        let tokens = (0..<(rows * sequence)).map { _ in Int(generator.next() % UInt64(vocabulary)) }
+        return (tokens, try TokenBatch(rows: (0..<rows).map { Array(tokens[($0 * sequence)..<(($0 + 1) * sequence)]) }))
     }
 }

@@ -23,9 +23,7 @@ struct ForwardBenchmark: ParsableCommand {
         let modelConfig = try config.config()
         let model = try LlamaModel(randomWithConfig: modelConfig, seed: 0)
         let (rows, sequence) = config.batch
-        var generator = SeededGenerator(seed: 1)
-        let tokens = (0..<(rows * sequence)).map { _ in Int(generator.next() % UInt64(modelConfig.vocabSize)) }
-        let batch = try TokenBatch(rows: (0..<rows).map { Array(tokens[($0 * sequence)..<(($0 + 1) * sequence)]) })
+        let (_, batch) = try config.randomBatch(vocabulary: modelConfig.vocabSize)
         var times: [Double] = []
         for step in 0..<(steps + 2) {
             let time = try Timing.seconds { _ = try GradientMode.withoutGradients { try model(batch) } }
@@ -34,7 +32,7 @@ struct ForwardBenchmark: ParsableCommand {
         let seconds = Timing.median(times)
         let tokensPerSecond = Double(rows * sequence) / seconds
         if json {
-            print(#"{"impl": "swift-peft", "bench": "forward", "config": "\#(config.rawValue)", "batch": \#(rows), "seq": \#(sequence), "step_s": \#(Timing.rounded(seconds * 100) / 100), "tokens_per_s": \#(Timing.rounded(tokensPerSecond))}"#)
+            print(#"{"impl": "swift-peft", "bench": "forward", "config": "\#(config.rawValue)", "batch": \#(rows), "seq": \#(sequence), "step_s": \#(Timing.rounded(seconds, places: 4)), "tokens_per_s": \#(Timing.rounded(tokensPerSecond))}"#)
         } else {
             print("forward \(config.rawValue): batch \(rows) × seq \(sequence), median \(String(Int(seconds * 1000))) ms, \(Int(tokensPerSecond)) tokens/s (BLAS: \(BLAS.configuration))")
         }

@@ -60,9 +60,7 @@ struct TrainBenchmark: ParsableCommand {
         let optimizer = AdamW(groups: groups, learningRate: 1e-3)
         let trainable = groups.reduce(0) { $0 + $1.parameters.reduce(0) { $0 + $1.value.count } }
 
-        var generator = SeededGenerator(seed: 1)
-        let tokens = (0..<(rows * sequence)).map { _ in Int(generator.next() % UInt64(modelConfig.vocabSize)) }
-        let batch = try TokenBatch(rows: (0..<rows).map { Array(tokens[($0 * sequence)..<(($0 + 1) * sequence)]) })
+        let (tokens, batch) = try config.randomBatch(vocabulary: modelConfig.vocabSize)
         // Position t predicts token t + 1; the last position of each row has no target.
         let targets = (0..<(rows * sequence)).map { $0 % sequence == sequence - 1 ? CrossEntropy.ignoredTarget : tokens[$0 + 1] }
 
