@@ -10,8 +10,9 @@ internal import CBLAS
 /// splits a large product into row (or column) blocks of `C` run on ``Parallel``'s workers, each
 /// block a single-threaded OpenBLAS call. Element-wise kernels and products then share one set of
 /// threads: OpenBLAS's own workers otherwise spin (`sched_yield`) for up to 2²⁸ cycles after each
-/// product, competing for the cores with the loops that run between products. Each element of
-/// `C` is computed by the same kernel over the same `k` blocks whichever block it falls in.
+/// product, competing for the cores with the loops that run between products. Blocks start on
+/// multiples of 16 rows or columns, so every element of `C` is still summed over `k` by
+/// OpenBLAS's kernel; the split decides only which thread computes it.
 public enum BLAS {
     /// Products with fewer multiply-adds than this (`m·n·k`) run on the calling thread.
     public static let splitThreshold = 1 << 21

@@ -1,6 +1,7 @@
 /// Vectorised element-wise math on `SIMD8<Float>` lanes (two SSE registers on baseline x86-64, one
 /// AVX register where the build enables it), for the `exp`-bound loops of softmax, cross-entropy
-/// and SwiGLU, and buffer helpers (sums, dot products, maxima) that keep eight partial results.
+/// and SwiGLU, and buffer helpers (dot products, maxima, exp-and-sum passes) that keep eight partial
+/// results.
 ///
 /// Partial sums change the order of additions, so reductions round differently from a sequential
 /// loop (by a few ulps of the result); every caller's tolerance allows for that.
@@ -73,23 +74,6 @@ public enum VectorMath {
         var result = best.max()
         while index < count {
             result = Swift.max(result, values[index])
-            index += 1
-        }
-        return result
-    }
-
-    /// The sum of `count` floats at `values`.
-    @inlinable
-    public static func sum(_ values: UnsafePointer<Float>, count: Int) -> Float {
-        var index = 0
-        var total = Vector()
-        while index + 8 <= count {
-            total += load(values + index)
-            index += 8
-        }
-        var result = total.sum()
-        while index < count {
-            result += values[index]
             index += 1
         }
         return result

@@ -39,7 +39,7 @@ struct VectorMathTests {
         #expect(ulps(VectorMath.exp(88.72), Foundation.exp(Double(Float(88.72)))) <= 1)
     }
 
-    @Test("maximum, sum, dot and the exp passes agree with plain loops for every tail length")
+    @Test("maximum, dot and the exp passes agree with plain loops for every tail length")
     func reductions() {
         var generator = SeededGenerator(seed: 11)
         for count in [0, 1, 7, 8, 9, 31, 64, 100] {
@@ -50,7 +50,6 @@ struct VectorMathTests {
                     let base = pa.baseAddress ?? UnsafePointer(bitPattern: 8)!
                     let other = pb.baseAddress ?? UnsafePointer(bitPattern: 8)!
                     #expect(VectorMath.maximum(base, count: count) == (a.max() ?? -.infinity))
-                    #expect(abs(VectorMath.sum(base, count: count) - a.reduce(0, +)) < 1e-4)
                     #expect(abs(VectorMath.dot(base, other, count: count) - zip(a, b).map { $0 * $1 }.reduce(0, +)) < 1e-3)
                     let sumOfExp = a.map { expf($0 - 1) }.reduce(0, +)
                     #expect(abs(VectorMath.sumOfExp(base, count: count, shift: 1) - sumOfExp) <= 1e-5 * max(1, sumOfExp))

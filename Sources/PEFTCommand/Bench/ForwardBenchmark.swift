@@ -32,7 +32,7 @@ struct ForwardBenchmark: ParsableCommand {
         let seconds = Timing.median(times)
         let tokensPerSecond = Double(rows * sequence) / seconds
         if json {
-            print(#"{"impl": "swift-peft", "bench": "forward", "config": "\#(config.rawValue)", "batch": \#(rows), "seq": \#(sequence), "step_s": \#(Timing.rounded(seconds * 100) / 100), "tokens_per_s": \#(Timing.rounded(tokensPerSecond))}"#)
+            print(#"{"impl": "swift-peft", "bench": "forward", "config": "\#(config.rawValue)", "batch": \#(rows), "seq": \#(sequence), "step_s": \#(Timing.rounded(seconds, places: 4)), "tokens_per_s": \#(Timing.rounded(tokensPerSecond))}"#)
         } else {
             print("forward \(config.rawValue): batch \(rows) × seq \(sequence), median \(String(Int(seconds * 1000))) ms, \(Int(tokensPerSecond)) tokens/s (BLAS: \(BLAS.configuration))")
         }
