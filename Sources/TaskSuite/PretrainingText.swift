@@ -4,9 +4,10 @@ extension TaskSuite {
     /// `count` short plain-text documents about the same world, for pre-training a tiny base model so
     /// that it knows the world's words and how its facts hang together before any fine-tuning.
     ///
-    /// The documents are made by the same samplers as the tasks but are never in instruction or
-    /// answer form: reviews; descriptions of people with a statement they imply ("The baker is from
-    /// Brindle."); shop passages; cause-event-effect stories ("Because Ada stayed up very late, Ada was
+    /// The documents are made by the same samplers as the tasks but are never in instruction form:
+    /// reviews, half of them with the verdict a reader gave ("Overall, the review was negative.");
+    /// descriptions of people with a statement they imply ("The baker is from Brindle.") or a
+    /// reported yes/no answer ("Asked whether the baker is from Brindle, Ada said no."); shop passages; cause-event-effect stories ("Because Ada stayed up very late, Ada was
     /// tired in the morning. Then Ada drank a strong coffee."); shopping and career passages; word
     /// problems told with their outcome ("… Now Ada has 30 marbles."); and number facts ("12 plus 7 is
     /// 19."). Kinds are drawn uniformly. Names, towns and brands come from both pools, test pool
@@ -31,10 +32,15 @@ extension TaskSuite {
     private static func pretrainingDocument(kind: Int, entities: Entities, generator: inout SeededGenerator) -> String? {
         switch kind {
         case 0:
-            return Review.sample(positive: generator.chance(0.5), entities: entities, generator: &generator).text
+            let positive = generator.chance(0.5)
+            guard let review = Review.sample(positive: positive, entities: entities, generator: &generator).text else { return nil }
+            return generator.chance(0.5) ? review : "\(review) Overall, the review was \(positive ? "positive" : "negative")."
         case 1:
-            let premise = PeoplePremise.sample(entailed: true, entities: entities, generator: &generator)
-            return "\(premise.premiseText) \(premise.hypothesis.sentence)"
+            let entailed = generator.chance(0.5)
+            let premise = PeoplePremise.sample(entailed: entailed, entities: entities, generator: &generator)
+            let asker = generator.element(of: entities.names)
+            if entailed && generator.chance(0.5) { return "\(premise.premiseText) \(premise.hypothesis.sentence)" }
+            return "\(premise.premiseText) Asked whether \(premise.hypothesis.clause), \(asker) said \(entailed ? "yes" : "no")."
         case 2:
             return ShopPassage.sample(answerIsYes: true, entities: entities, generator: &generator).passage
         case 3:
@@ -67,6 +73,15 @@ extension TaskSuite {
             let (divisor, quotient) = (a % 9 + 2, b % 20 + 1)
             return "\(divisor * quotient) divided by \(divisor) is \(quotient)."
         }
+    }
+}
+
+extension Hypothesis {
+    /// The sentence as a clause inside another: "the baker is from Brindle", without the full stop.
+    var clause: String {
+        var text = String(sentence.dropLast())
+        if text.hasPrefix("The ") { text = "the" + text.dropFirst(3) }
+        return text
     }
 }
 

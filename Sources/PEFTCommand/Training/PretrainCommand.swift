@@ -53,7 +53,7 @@ struct PretrainCommand: ParsableCommand {
     var tokenizerDocuments = 20_000
 
     @Option(help: "Optimizer steps.")
-    var steps = 1500
+    var steps = 1000
 
     @Option(help: "Windows per step.")
     var batchSize = 16
