@@ -126,6 +126,8 @@ public struct ComparisonRunner {
             + "unseen \(percent(result.averageAccuracy(in: .testUnseen)))"
         if let loss = result.finalTrainLoss { text += String(format: ", loss %.3f", loss) }
         if let step = result.divergedAtStep { text += ", diverged at step \(step)" }
-        return text + String(format: ", %.1f s (train %.1f s)", result.seconds, result.trainSeconds)
+        text += String(format: ", %.1f s (train %.1f s", result.seconds, result.trainSeconds)
+        if let speed = result.trainTokensPerSecond { text += String(format: ", %.0f tokens/s", speed) }
+        return text + ")"
     }
 }

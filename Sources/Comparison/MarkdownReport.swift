@@ -110,6 +110,26 @@ public enum MarkdownReport {
             + "Summed over those runs: \(ReportFormat.duration(train + evaluation)) (training \(ReportFormat.duration(train)), "
             + "evaluation \(ReportFormat.duration(evaluation))). End to end: \(ReportFormat.duration(sessions.reduce(0, +))) over "
             + "\(sessions.count) session\(sessions.count == 1 ? "" : "s") of the command (loading, data generation and runs)."
+            + pace(summary)
+    }
+
+    /// Per base, the median time of a trained run in each setting and the median training throughput.
+    private static func pace(_ summary: ComparisonSummary) -> String {
+        var lines: [String] = []
+        for base in summary.manifest.bases {
+            let trained = summary.results.filter { $0.key.base == base.spec.name && $0.key.method.isTrained }
+            guard !trained.isEmpty else { continue }
+            var parts = ComparisonSetting.allCases.compactMap { setting -> String? in
+                Spread(trained.filter { $0.key.setting == setting }.map(\.seconds)).map {
+                    "a \(setting.rawValue) run \(ReportFormat.duration($0.median))"
+                }
+            }
+            if let speed = Spread(trained.compactMap(\.trainTokensPerSecond)) {
+                parts.append("training at \(ReportFormat.count(Int(speed.median.rounded()))) tokens/s")
+            }
+            lines.append("- \(base.spec.name): " + parts.joined(separator: ", ") + " (medians, training and evaluation).")
+        }
+        return lines.isEmpty ? "" : "\n\n" + lines.joined(separator: "\n")
     }
 
     private static func settingTables(_ summary: ComparisonSummary, _ setting: ComparisonSetting) -> String {

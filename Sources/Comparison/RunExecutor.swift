@@ -19,7 +19,7 @@ struct RunExecutor {
         let clock = ContinuousClock()
         let adapter = try key.method.makeAdapter(for: base.model, loraRank: base.description.loraRank, seed: UInt64(key.seed))
         let trainStart = clock.now
-        var steps = 0, finalTrainLoss: Float?, divergedAtStep: Int?
+        var steps = 0, trainTokens = 0, finalTrainLoss: Float?, divergedAtStep: Int?
         var trainer: Trainer?
         if let adapter, let learningRate = key.learningRate {
             let training = try base.encoder.encode(examples(.train, key).map(ComparisonData.instruction))
@@ -30,6 +30,7 @@ struct RunExecutor {
                 let report = try run.train(on: training) { progress in
                     steps = progress.step
                     finalTrainLoss = progress.loss
+                    trainTokens = Int((progress.tokensPerSecond * progress.elapsedSeconds).rounded())
                     trainingProgress?(progress)
                     return .proceed
                 }
@@ -64,7 +65,7 @@ struct RunExecutor {
         return RunResult(
             key: key, trainableParameters: adapter?.trainableParameterCount ?? 0, steps: steps, finalTrainLoss: finalTrainLoss,
             divergedAtStep: divergedAtStep, dev: dev, devLoss: devLoss, testSeen: testSeen, testUnseen: testUnseen,
-            trainSeconds: trainSeconds, evaluationSeconds: Self.seconds(clock.now - evaluationStart))
+            trainTokens: trainTokens, trainSeconds: trainSeconds, evaluationSeconds: Self.seconds(clock.now - evaluationStart))
     }
 
     /// The examples of `split` the run of `key` uses: every compared task (mixed) or its own task.

@@ -41,6 +41,8 @@ public struct RunResult: Codable, Equatable, Sendable {
     public var testSeen: [String: Score]
     /// Greedy exact match on test-unseen, per task (keyed by ``TaskKind/rawValue``).
     public var testUnseen: [String: Score]
+    /// Real (non-padding) tokens through the model in training, prompts and answers.
+    public var trainTokens: Int
     /// Seconds spent training.
     public var trainSeconds: Double
     /// Seconds spent evaluating (dev loss and the three generations).
@@ -49,7 +51,8 @@ public struct RunResult: Codable, Equatable, Sendable {
     /// A result with the given values; see each property for its meaning.
     public init(
         key: RunKey, trainableParameters: Int, steps: Int, finalTrainLoss: Float?, divergedAtStep: Int? = nil, dev: Score,
-        devLoss: Float?, testSeen: [String: Score], testUnseen: [String: Score], trainSeconds: Double, evaluationSeconds: Double
+        devLoss: Float?, testSeen: [String: Score], testUnseen: [String: Score], trainTokens: Int = 0, trainSeconds: Double,
+        evaluationSeconds: Double
     ) {
         self.key = key
         self.trainableParameters = trainableParameters
@@ -60,8 +63,14 @@ public struct RunResult: Codable, Equatable, Sendable {
         self.devLoss = devLoss
         self.testSeen = testSeen
         self.testUnseen = testUnseen
+        self.trainTokens = trainTokens
         self.trainSeconds = trainSeconds
         self.evaluationSeconds = evaluationSeconds
+    }
+
+    /// Training throughput in tokens per second; `nil` when nothing was trained.
+    public var trainTokensPerSecond: Double? {
+        trainTokens > 0 && trainSeconds > 0 ? Double(trainTokens) / trainSeconds : nil
     }
 
     /// Training and evaluation seconds together.

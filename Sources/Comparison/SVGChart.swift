@@ -13,14 +13,14 @@ public enum SVGChart {
     ]
 
     // Layout, in SVG user units (pixels).
-    static let leftMargin = 56.0, rightMargin = 16.0, groupWidth = 92.0, barWidth = 28.0
+    static let leftMargin = 56.0, rightMargin = 16.0, minimumWidth = 600.0, groupWidth = 92.0, barWidth = 28.0
     static let legendHeight = 34.0, panelHeight = 236.0, plotTop = 34.0, plotHeight = 150.0
 
     /// The chart of `summary`.
     public static func render(_ summary: ComparisonSummary) -> String {
         let methods = summary.settings.methods
         let panels = ComparisonSetting.allCases.flatMap { setting in summary.bases(in: setting).map { (setting, $0) } }
-        let width = leftMargin + groupWidth * Double(methods.count) + rightMargin
+        let width = max(minimumWidth, leftMargin + groupWidth * Double(methods.count) + rightMargin)
         let height = legendHeight + panelHeight * Double(panels.count) + 8
         var svg = [
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(number(width))\" height=\"\(number(height))\" "
@@ -45,7 +45,8 @@ public enum SVGChart {
     private static func panel(_ summary: ComparisonSummary, setting: ComparisonSetting, base: BaseDescription, top: Double) -> [String] {
         let methods = summary.settings.methods
         let plotBottom = top + plotTop + plotHeight
-        let plotRight = leftMargin + groupWidth * Double(methods.count)
+        let group = (width(methodCount: methods.count) - leftMargin - rightMargin) / Double(max(methods.count, 1))
+        let plotRight = leftMargin + group * Double(methods.count)
         func y(_ fraction: Double) -> Double { plotBottom - plotHeight * min(max(fraction, 0), 1) }
         var svg = ["<g class=\"panel\">",
                    "<text x=\"\(number(leftMargin))\" y=\"\(number(top + 18))\" font-size=\"13\" font-weight=\"bold\">"
@@ -58,11 +59,10 @@ public enum SVGChart {
         }
         for (column, method) in methods.enumerated() {
             let row = summary.summary(base: base.spec.name, setting: setting, method: method)
-            let groupX = leftMargin + groupWidth * Double(column)
-            let centre = groupX + groupWidth / 2
+            let centre = leftMargin + group * (Double(column) + 0.5)
             let spreads = [row.averageSeen, row.averageUnseen]
             if spreads.allSatisfy({ $0 == nil }) {
-                svg.append("<text x=\"\(number(centre))\" y=\"\(number(plotBottom - 6))\" text-anchor=\"middle\" fill=\"#777777\">"
+                svg.append("<text x=\"\(number(centre))\" y=\"\(number(plotBottom - 8))\" text-anchor=\"middle\" font-size=\"14\" fill=\"#555555\">"
                            + "\(ReportFormat.missing)</text>")
             }
             for (position, (entry, spread)) in zip(series, spreads).enumerated() {
@@ -91,6 +91,11 @@ public enum SVGChart {
         }
         svg.append("</g>")
         return svg
+    }
+
+    /// The chart's width: ``groupWidth`` per method, at least ``minimumWidth`` (the groups then widen).
+    static func width(methodCount: Int) -> Double {
+        max(minimumWidth, leftMargin + groupWidth * Double(methodCount) + rightMargin)
     }
 
     /// A coordinate with at most one decimal: `12`, `12.5`.

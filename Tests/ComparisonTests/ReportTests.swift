@@ -86,6 +86,7 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(markdown.contains("Per task: 300 train, 30 dev, 50 test-seen and 50 test-unseen"))
         XCTAssertTrue(markdown.contains("| small | `bases/small` | 2 × 64 |"))
         XCTAssertTrue(markdown.contains("End to end: 2 min 00 s over 2 sessions"))
+        XCTAssertTrue(markdown.contains("- small: a mixed run 3.0 s, a per-task run 3.0 s, training at 1,000 tokens/s"), markdown)
         let missing = summary.plannedRunCount - summary.results.count
         XCTAssertEqual(summary.missingRunCount, missing)
         XCTAssertTrue(markdown.contains("\(missing) of \(summary.plannedRunCount) planned runs have no result yet"))

@@ -43,7 +43,7 @@ func syntheticResult(
         key: key, trainableParameters: key.method.isTrained ? parameters : 0, steps: key.method.isTrained ? 10 : 0,
         finalTrainLoss: key.method.isTrained ? loss : nil, dev: Score(correct: dev, total: 30),
         devLoss: key.method.isTrained ? devLoss : nil, testSeen: scores(seen), testUnseen: scores(unseen),
-        trainSeconds: 2, evaluationSeconds: 1)
+        trainTokens: key.method.isTrained ? 2_000 : 0, trainSeconds: key.method.isTrained ? 2 : 0, evaluationSeconds: 1)
 }
 
 /// A manifest for `settings` with made-up base descriptions (the renderers only read them).
