@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 //
 // Layers, each importing only the ones above it in this list:
-//   CBLAS (OpenBLAS + LAPACKE) → Tensor → Autograd → Transformer → PEFT → peft (CLI), Examples.
+//   CBLAS (OpenBLAS + LAPACKE) → Tensor → Autograd → Transformer → PEFT → Comparison → peft (CLI), Examples.
 import PackageDescription
 
 let package = Package(
@@ -29,11 +29,13 @@ let package = Package(
         .target(name: "Transformer", dependencies: ["Autograd"]),
         .target(name: "PEFT", dependencies: ["Transformer"]),
         .target(name: "TaskSuite", dependencies: ["Tensor"]),
+        .target(name: "Comparison", dependencies: ["PEFT", "TaskSuite"]),
         .executableTarget(
             name: "PEFTCommand",
             dependencies: [
                 "PEFT",
                 "TaskSuite",  // `peft pretrain` learns from the suite's plain-text world
+                "Comparison",
                 "CBLAS",  // only for `peft bench gemm`'s direct cblas_sgemm baseline
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -50,5 +52,6 @@ let package = Package(
         .testTarget(name: "TransformerTests", dependencies: ["Transformer"], exclude: ["Fixtures"]),
         .testTarget(name: "PEFTTests", dependencies: ["PEFT"], exclude: ["Fixtures"]),
         .testTarget(name: "TaskSuiteTests", dependencies: ["TaskSuite"]),
+        .testTarget(name: "ComparisonTests", dependencies: ["Comparison"]),
     ]
 )

@@ -1,0 +1,113 @@
+import Foundation
+
+/// The report's findings, generated from the results: which methods IAPT beats on average unseen
+/// accuracy (by median over seeds, and whether the ranges over seeds overlap), how the gaps move with
+/// scale, and which method loses most from seen to unseen wordings.
+///
+/// "Beats" means a strictly higher median; equal medians are a tie, which is not a win.
+public enum Findings {
+    /// One paragraph per base and setting, then one on scale and one on wordings, where there are results.
+    public static func paragraphs(_ summary: ComparisonSummary) -> [String] {
+        guard summary.settings.methods.contains(.iapt) else {
+            return ["IAPT is not among the compared methods, so there is nothing to find about it."]
+        }
+        var paragraphs: [String] = []
+        for setting in ComparisonSetting.allCases {
+            for base in summary.bases(in: setting) {
+                paragraphs.append(comparison(summary, base: base.spec.name, setting: setting))
+            }
+        }
+        if let scale = scale(summary) { paragraphs.append(scale) }
+        if let wordings = wordings(summary) { paragraphs.append(wordings) }
+        return paragraphs
+    }
+
+    /// `On bundled, mixed setting: IAPT's median average unseen accuracy is 43.3 % (range 40.0–45.0, 3 seeds).
+    /// It beats prompt-4 (30.0 %; the ranges do not overlap) …; it does not beat lora (45.0 %; the ranges overlap).`
+    static func comparison(_ summary: ComparisonSummary, base: String, setting: ComparisonSetting) -> String {
+        let opening = "On \(base), \(setting.rawValue) setting:"
+        let iapt = summary.summary(base: base, setting: setting, method: .iapt)
+        guard let own = iapt.averageUnseen else { return "\(opening) IAPT has no complete results yet, so nothing is compared." }
+        var text = "\(opening) IAPT's median average unseen accuracy is \(percent(own.median)) % (range "
+            + "\(percent(own.minimum))–\(percent(own.maximum)), \(own.count) seed\(own.count == 1 ? "" : "s"))."
+        let others = summary.settings.methods.filter { $0 != .iapt }
+        let baselines = others.filter { $0 != .iaptMean && $0 != .iaptGELU }
+        let ablations = others.filter { $0 == .iaptMean || $0 == .iaptGELU }
+        if let sentence = verdicts(summary, own: own, base: base, setting: setting, methods: baselines, subject: "It") {
+            text += " " + sentence
+        }
+        if let sentence = verdicts(summary, own: own, base: base, setting: setting, methods: ablations, subject: "Against its ablations, it") {
+            text += " " + sentence
+        }
+        return text
+    }
+
+    /// `It beats a (…) and b (…); it ties with c (…); it does not beat d (…).`, or `nil` without methods.
+    private static func verdicts(
+        _ summary: ComparisonSummary, own: Spread, base: String, setting: ComparisonSetting, methods: [ComparisonMethod], subject: String
+    ) -> String? {
+        var beats: [String] = [], ties: [String] = [], loses: [String] = [], absent: [String] = []
+        for method in methods {
+            guard let other = summary.summary(base: base, setting: setting, method: method).averageUnseen else {
+                absent.append(method.rawValue)
+                continue
+            }
+            let detail = "\(method.rawValue) (\(percent(other.median)) %; the ranges \(own.overlaps(other) ? "overlap" : "do not overlap"))"
+            if own.median > other.median { beats.append(detail) } else if own.median == other.median { ties.append(detail) } else { loses.append(detail) }
+        }
+        var clauses: [String] = []
+        if !beats.isEmpty { clauses.append("beats " + list(beats)) }
+        if !ties.isEmpty { clauses.append("ties with " + list(ties)) }
+        if !loses.isEmpty { clauses.append("does not beat " + list(loses)) }
+        if !absent.isEmpty { clauses.append("cannot yet be compared with " + list(absent) + " (no complete results)") }
+        guard !clauses.isEmpty else { return nil }
+        return subject + " " + clauses.joined(separator: "; it ") + "."
+    }
+
+    /// How IAPT's gaps (mixed setting, average unseen) change from the smallest base to the largest.
+    static func scale(_ summary: ComparisonSummary) -> String? {
+        let bases = summary.manifest.bases.sorted { $0.parameterCount < $1.parameterCount }
+        guard bases.count > 1, let small = bases.first, let large = bases.last else { return nil }
+        func gap(_ base: BaseDescription, _ method: ComparisonMethod) -> Double? {
+            guard let own = summary.summary(base: base.spec.name, setting: .mixed, method: .iapt).averageUnseen,
+                  let other = summary.summary(base: base.spec.name, setting: .mixed, method: method).averageUnseen else { return nil }
+            return own.median - other.median
+        }
+        let moves = summary.settings.methods.filter { $0 != .iapt }.compactMap { method -> String? in
+            guard let before = gap(small, method), let after = gap(large, method) else { return nil }
+            let change = after - before
+            let direction = change > 0 ? "in IAPT's favour" : change < 0 ? "against IAPT" : "unchanged"
+            return "to \(method.rawValue) from \(ReportFormat.points(before)) to \(ReportFormat.points(after)) points (\(direction))"
+        }
+        guard !moves.isEmpty else { return nil }
+        return "From \(small.spec.name) (\(ReportFormat.size(small.parameterCount)) parameters) to \(large.spec.name) "
+            + "(\(ReportFormat.size(large.parameterCount))), IAPT's gap in average unseen accuracy (mixed setting) moves "
+            + list(moves) + "."
+    }
+
+    /// The trained method whose median average accuracy drops most from seen to unseen wordings on the
+    /// first base (mixed setting), with its final train loss.
+    static func wordings(_ summary: ComparisonSummary) -> String? {
+        guard let base = summary.settings.searchBase?.name else { return nil }
+        let drops = summary.settings.methods.filter(\.isTrained).compactMap { method -> (ComparisonMethod, MethodSummary, Double)? in
+            let row = summary.summary(base: base, setting: .mixed, method: method)
+            guard let seen = row.averageSeen, let unseen = row.averageUnseen else { return nil }
+            return (method, row, seen.median - unseen.median)
+        }
+        guard let (method, row, drop) = drops.max(by: { $0.2 < $1.2 }) else { return nil }
+        guard drop > 0 else {
+            return "No trained method's median average accuracy is lower on unseen than on seen wordings (mixed setting on \(base))."
+        }
+        let loss = row.finalTrainLoss.map { String(format: "; its median final train loss is %.3f", $0.median) } ?? ""
+        return "The largest drop from seen to unseen wordings (mixed setting on \(base)) is \(method.rawValue)'s: "
+            + "\(String(format: "%.1f", 100 * drop)) points, from \(percent(row.averageSeen?.median ?? 0)) % "
+            + "to \(percent(row.averageUnseen?.median ?? 0)) %\(loss)."
+    }
+
+    private static func percent(_ value: Double) -> String { String(format: "%.1f", 100 * value) }
+
+    /// `a`, `a and b`, `a, b and c`.
+    private static func list(_ items: [String]) -> String {
+        items.count <= 1 ? items.joined() : items.dropLast().joined(separator: ", ") + " and " + (items.last ?? "")
+    }
+}

@@ -1,0 +1,91 @@
+import TaskSuite
+
+/// Correct answers out of a number of examples.
+public struct Score: Codable, Equatable, Sendable {
+    /// Examples answered correctly.
+    public var correct: Int
+    /// Examples evaluated.
+    public var total: Int
+
+    /// `correct` of `total`.
+    public init(correct: Int, total: Int) {
+        self.correct = correct
+        self.total = total
+    }
+
+    /// `correct / total`, a fraction in 0...1 (0 for no examples).
+    public var accuracy: Double { total == 0 ? 0 : Double(correct) / Double(total) }
+}
+
+/// What one run produced: its key, its size, how training ended and its accuracies.
+///
+/// Stored as one small JSON file per run in the work directory (``ResultStore``).
+public struct RunResult: Codable, Equatable, Sendable {
+    /// Which run this is.
+    public var key: RunKey
+    /// The adapter's trainable parameters (0 for the base model).
+    public var trainableParameters: Int
+    /// Optimizer steps taken.
+    public var steps: Int
+    /// The mean loss of the last (up to) 20 optimizer steps, in nats per answer token; `nil` when
+    /// nothing was trained.
+    public var finalTrainLoss: Float?
+    /// When training stopped with a non-finite loss: the step at which it did. The adapter is then
+    /// evaluated with the weights of the last finite step.
+    public var divergedAtStep: Int?
+    /// Greedy exact match on the dev split of the run's tasks (the learning-rate search's criterion).
+    public var dev: Score
+    /// The mean dev loss per answer token, in nats.
+    public var devLoss: Float?
+    /// Greedy exact match on test-seen, per task (keyed by ``TaskKind/rawValue``).
+    public var testSeen: [String: Score]
+    /// Greedy exact match on test-unseen, per task (keyed by ``TaskKind/rawValue``).
+    public var testUnseen: [String: Score]
+    /// Real (non-padding) tokens through the model in training, prompts and answers.
+    public var trainTokens: Int
+    /// Seconds spent training.
+    public var trainSeconds: Double
+    /// Seconds spent evaluating (dev loss and the three generations).
+    public var evaluationSeconds: Double
+
+    /// A result with the given values; see each property for its meaning.
+    public init(
+        key: RunKey, trainableParameters: Int, steps: Int, finalTrainLoss: Float?, divergedAtStep: Int? = nil, dev: Score,
+        devLoss: Float?, testSeen: [String: Score], testUnseen: [String: Score], trainTokens: Int = 0, trainSeconds: Double,
+        evaluationSeconds: Double
+    ) {
+        self.key = key
+        self.trainableParameters = trainableParameters
+        self.steps = steps
+        self.finalTrainLoss = finalTrainLoss
+        self.divergedAtStep = divergedAtStep
+        self.dev = dev
+        self.devLoss = devLoss
+        self.testSeen = testSeen
+        self.testUnseen = testUnseen
+        self.trainTokens = trainTokens
+        self.trainSeconds = trainSeconds
+        self.evaluationSeconds = evaluationSeconds
+    }
+
+    /// Training throughput in tokens per second; `nil` when nothing was trained.
+    public var trainTokensPerSecond: Double? {
+        trainTokens > 0 && trainSeconds > 0 ? Double(trainTokens) / trainSeconds : nil
+    }
+
+    /// Training and evaluation seconds together.
+    public var seconds: Double { trainSeconds + evaluationSeconds }
+
+    /// The accuracy on `task` in the test split `split` (``TaskSplit/testSeen`` or
+    /// ``TaskSplit/testUnseen``), a fraction; `nil` if that task was not evaluated.
+    public func accuracy(_ task: TaskKind, in split: TaskSplit) -> Double? {
+        (split == .testUnseen ? testUnseen : testSeen)[task.rawValue]?.accuracy
+    }
+
+    /// The mean over the evaluated tasks of their accuracy in `split` (each task counts alike);
+    /// `nil` if none was evaluated.
+    public func averageAccuracy(in split: TaskSplit) -> Double? {
+        let scores = (split == .testUnseen ? testUnseen : testSeen).values
+        return scores.isEmpty ? nil : scores.reduce(0) { $0 + $1.accuracy } / Double(scores.count)
+    }
+}

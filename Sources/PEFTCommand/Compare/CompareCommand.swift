@@ -1,0 +1,124 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+import Comparison
+import Foundation
+import PEFT
+import TaskSuite
+
+/// `peft compare`: every method on the task suite over one or more bases, written up as
+/// `Documentation/Results.md` and `Results.svg` (see `Documentation/Comparison.md`).
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Fine-tune every method on the task suite (learning-rate search, seeds, mixed and per-task) and write Results.md/svg.",
+        discussion: "Runs are saved one by one in --work-directory; run the same command again to resume, or add --render-only to write the report from the runs there.")
+
+    @Option(name: .customLong("base"), help: "A base model as NAME=PATH (a Hugging Face folder); repeat for several. Default: bundled=Examples/BundledBase.")
+    var bases: [String] = []
+
+    @Option(help: "Comma-separated base names that also run the per-task setting, or 'none' (default: the first base).")
+    var perTaskBases: String?
+
+    @Option(help: "Comma-separated methods (default: all of \(ComparisonMethod.allCases.map(\.rawValue).joined(separator: ","))).")
+    var methods: String?
+
+    @Option(help: "Comma-separated tasks (default: all of \(TaskKind.allCases.map(\.rawValue).joined(separator: ","))).")
+    var tasks: String?
+
+    @Option(help: "Training examples per task.") var trainSize = 300
+    @Option(help: "Dev examples per task (the learning-rate search's criterion).") var devSize = 30
+    @Option(help: "Test examples per task with seen wordings.") var testSeenSize = 50
+    @Option(help: "Test examples per task with held-out wordings.") var testUnseenSize = 50
+    @Option(help: "The task suite's seed (the same data for every run).") var dataSeed: UInt64 = 0
+    @Option(help: "Optimizer steps of a mixed-setting run.") var mixedSteps = 200
+    @Option(help: "Optimizer steps of each per-task run.") var perTaskSteps = 60
+    @Option(help: "Examples per optimizer step.") var batchSize = 16
+    @Option(help: "Fraction of the steps spent warming up.") var warmup: Float = 0.05
+    @Option(help: "Comma-separated learning-rate grid, searched for every method alike.") var learningRates = "1e-3,1e-2,1e-1"
+    @Option(help: "Number of seeds (0, 1, …).") var seeds = 3
+    @Option(help: "Prompts per generation batch when evaluating.") var evalBatchSize = 32
+    @Option(help: "Where each run's result is saved (resumable).") var workDirectory = ".build/compare"
+    @Option(help: "Where Results.md and Results.svg are written.") var outputDirectory = "Documentation"
+    @Flag(help: "Only write Results.md and Results.svg from the runs in --work-directory (with the settings they were run with).")
+    var renderOnly = false
+
+    func run() throws {
+        let workURL = URL(fileURLWithPath: workDirectory, isDirectory: true)
+        let outputURL = URL(fileURLWithPath: outputDirectory, isDirectory: true)
+        if !renderOnly {
+            let progress = isatty(STDERR_FILENO) != 0 ? RunProgress() : nil
+            let runner = ComparisonRunner(
+                settings: try settings(), workDirectory: workURL, command: Self.commandLine(),
+                log: { line in
+                    progress?.finish()
+                    FileHandle.standardError.write(Data((line + "\n").utf8))
+                },
+                trainingProgress: progress.map { bar in { bar.update($0) } })
+            try runner.run()
+        }
+        let summary = try ComparisonReport.write(workDirectory: workURL, workDirectoryName: workDirectory, outputDirectory: outputURL)
+        print("wrote \(outputURL.appendingPathComponent(ComparisonReport.markdownFile).path) and \(ComparisonReport.chartFile) "
+              + "from \(summary.results.count) of \(summary.plannedRunCount) planned runs")
+    }
+
+    /// The options as settings, checked.
+    /// - Throws: ``ComparisonError/invalidOption(option:reason:)`` naming the option at fault.
+    func settings() throws -> ComparisonSettings {
+        let specs = try (bases.isEmpty ? ["bundled=Examples/BundledBase"] : bases).map(BaseSpec.init(parsing:))
+        let perTask: [String]? = try perTaskBases.map { text in
+            text == "none" ? [] : try Self.list(text, option: "--per-task-bases", expected: "a base name") { $0 }
+        }
+        let settings = ComparisonSettings(
+            bases: specs, perTaskBases: perTask,
+            methods: try methods.map { try Self.list($0, option: "--methods", expected: Self.oneOf(ComparisonMethod.allCases.map(\.rawValue)), ComparisonMethod.init(rawValue:)) } ?? ComparisonMethod.allCases,
+            tasks: try tasks.map { try Self.list($0, option: "--tasks", expected: Self.oneOf(TaskKind.allCases.map(\.rawValue)), TaskKind.init(rawValue:)) } ?? TaskKind.allCases,
+            sizes: SplitSizes(train: trainSize, dev: devSize, testSeen: testSeenSize, testUnseen: testUnseenSize),
+            dataSeed: dataSeed, mixedSteps: mixedSteps, perTaskSteps: perTaskSteps, batchSize: batchSize, warmupFraction: warmup,
+            learningRates: try Self.list(learningRates, option: "--learning-rates", expected: "a number") { Float($0) }, seedCount: seeds,
+            evaluationBatchSize: evalBatchSize)
+        try settings.validate()
+        return settings
+    }
+
+    /// The comma-separated items of `text`, each made by `make`.
+    /// - Parameter expected: what an item should be, for the error (`a number`, `one of a, b`).
+    /// - Throws: ``ComparisonError/invalidOption(option:reason:)`` for an item `make` rejects.
+    static func list<Item>(_ text: String, option: String, expected: String, _ make: (String) -> Item?) throws -> [Item] {
+        try text.split(separator: ",").map { part in
+            let item = part.trimmingCharacters(in: .whitespaces)
+            guard let made = make(item) else { throw ComparisonError.invalidOption(option: option, reason: "'\(item)' is not \(expected)") }
+            return made
+        }
+    }
+
+    /// `one of a, b, c`.
+    static func oneOf(_ names: [String]) -> String { "one of " + names.joined(separator: ", ") }
+
+    /// `peft compare …` as typed, each argument quoted for a POSIX shell when it needs it.
+    static func commandLine() -> String {
+        let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=./,:+")
+        let arguments = CommandLine.arguments.dropFirst().map { argument in
+            !argument.isEmpty && argument.allSatisfy(safe.contains) ? argument : "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        }
+        return (["peft"] + arguments).joined(separator: " ")
+    }
+}
+
+/// A progress bar per training run, on a terminal only (a new bar starts at each run's first step).
+private final class RunProgress {
+    private var bar: ProgressBar?
+
+    func update(_ progress: TrainingProgress) {
+        if progress.step == 1 {
+            bar?.finish()
+            bar = ProgressBar()
+        }
+        bar?.update(progress)
+    }
+
+    func finish() { bar?.finish() }
+}

@@ -1,0 +1,158 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import XCTest
+@testable import Comparison
+import TaskSuite
+
+final class ReportTests: XCTestCase {
+    private let settings = ComparisonSettings(
+        bases: [BaseSpec(name: "small", path: "bases/small"), BaseSpec(name: "large", path: "bases/large")],
+        methods: [.base, .prompt4, .iapt, .lora], learningRates: [1e-3, 1e-2], seedCount: 3)
+
+    private func key(_ base: String, _ method: ComparisonMethod, seed: Int = 0, rate: Float?, task: TaskKind? = nil) -> RunKey {
+        RunKey(base: base, method: method, setting: task == nil ? .mixed : .perTask, task: task, seed: seed, learningRate: rate)
+    }
+
+    /// Floors, a complete search, every mixed run on `small`, `large` without LoRA's seed 2, and one
+    /// per-task run.
+    private func results() -> [RunResult] {
+        var results = [
+            syntheticResult(key("small", .base, rate: nil), seen: 0.1, unseen: 0.1),
+            syntheticResult(key("large", .base, rate: nil), seen: 0.1, unseen: 0.1),
+            syntheticResult(key("small", .prompt4, rate: 1e-3), seen: 0.2, unseen: 0.2, dev: 10),
+            syntheticResult(key("small", .iapt, rate: 1e-3), seen: 0.2, unseen: 0.2, dev: 10),
+            syntheticResult(key("small", .lora, rate: 1e-2), seen: 0.2, unseen: 0.2, dev: 10),
+        ]
+        let mixed: [(ComparisonMethod, Float, seen: Double, unseen: [Double])] = [
+            (.prompt4, 1e-2, 0.5, [0.30, 0.32, 0.34]), (.iapt, 1e-2, 0.6, [0.40, 0.44, 0.50]), (.lora, 1e-3, 0.7, [0.46, 0.48, 0.60]),
+        ]
+        for (method, rate, seen, unseen) in mixed {
+            for (seed, accuracy) in unseen.enumerated() {
+                results.append(syntheticResult(key("small", method, seed: seed, rate: rate), seen: seen, unseen: accuracy, dev: seed == 0 ? 15 : 0))
+                if !(method == .lora && seed == 2) {
+                    results.append(syntheticResult(key("large", method, seed: seed, rate: rate), seen: seen + 0.1, unseen: accuracy + (method == .iapt ? 0.1 : 0)))
+                }
+            }
+        }
+        results.append(syntheticResult(key("small", .iapt, rate: 1e-2, task: .sentiment), seen: 0.9, unseen: 0.8, tasks: [.sentiment]))
+        return results
+    }
+
+    private var summary: ComparisonSummary { ComparisonSummary(manifest: syntheticManifest(settings), results: results()) }
+
+    func testSpreadIsTheMedianAndRange() throws {
+        let odd = try XCTUnwrap(Spread([0.5, 0.1, 0.3]))
+        XCTAssertEqual(odd.median, 0.3)
+        XCTAssertEqual(odd.minimum, 0.1)
+        XCTAssertEqual(odd.maximum, 0.5)
+        XCTAssertEqual(try XCTUnwrap(Spread([4, 1, 3, 2])).median, 2.5)
+        XCTAssertNil(Spread([]))
+        XCTAssertTrue(odd.overlaps(try XCTUnwrap(Spread([0.5, 0.9]))))
+        XCTAssertFalse(odd.overlaps(try XCTUnwrap(Spread([0.51, 0.9]))))
+    }
+
+    func testSummaryTakesTheChosenRateAndTheMedianOverSeeds() throws {
+        let summary = summary
+        XCTAssertEqual(summary.choices[.prompt4]?.learningRate, 1e-2)
+        XCTAssertEqual(summary.choices[.lora]?.learningRate, 1e-3)
+        let iapt = summary.summary(base: "small", setting: .mixed, method: .iapt)
+        XCTAssertEqual(try XCTUnwrap(iapt.averageUnseen?.median), 0.44, accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(iapt.averageUnseen?.minimum), 0.40, accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(iapt.averageUnseen?.maximum), 0.50, accuracy: 1e-9)
+        XCTAssertEqual(iapt.unseen[.arithmetic]?.count, 3)
+        XCTAssertEqual(summary.summary(base: "large", setting: .mixed, method: .lora).averageUnseen?.count, 2)
+        // The search runs at rates that were not chosen are kept for the search table, not the results.
+        XCTAssertEqual(summary.summary(base: "small", setting: .mixed, method: .prompt4).averageSeen?.median, 0.5)
+        // The per-task average needs every task of a seed.
+        let perTask = summary.summary(base: "small", setting: .perTask, method: .iapt)
+        XCTAssertEqual(perTask.seen[.sentiment]?.median, 0.9)
+        XCTAssertNil(perTask.seen[.arithmetic])
+        XCTAssertNil(perTask.averageSeen)
+    }
+
+    func testMarkdownShowsMediansRangesMissingCellsAndTheSetup() {
+        let summary = summary
+        let markdown = MarkdownReport.render(summary, workDirectory: ".build/compare")
+        XCTAssertTrue(markdown.contains("    peft compare --seeds 3"))
+        XCTAssertTrue(markdown.contains("| iapt | 1,000 | 60 (60–60) | 44 (40–50) |"), markdown)
+        XCTAssertTrue(markdown.contains("| 60.0 (60.0–60.0) | 44.0 (40.0–50.0) | 0.500 (0.500–0.500) |"))
+        XCTAssertTrue(markdown.contains("| base | 0 | 10 | 10 |"), "the floor: one evaluation, no range")
+        XCTAssertTrue(markdown.contains("47.0 (46.0–48.0)†"), "large's LoRA has 2 of 3 seeds")
+        XCTAssertTrue(markdown.contains("| prompt-4 | — | — |"), "per-task cells without runs")
+        XCTAssertTrue(markdown.contains("| prompt-4 | 33.3 (1.000) | **50.0 (1.000)** | 0.01 |"), "the search table")
+        XCTAssertTrue(markdown.contains("Task suite seed 0"))
+        XCTAssertTrue(markdown.contains("Per task: 300 train, 30 dev, 50 test-seen and 50 test-unseen"))
+        XCTAssertTrue(markdown.contains("| small | `bases/small` | 2 × 64 |"))
+        XCTAssertTrue(markdown.contains("End to end: 2 min 00 s over 2 sessions"))
+        XCTAssertTrue(markdown.contains("- small: a mixed run 3.0 s, a per-task run 3.0 s, training at 1,000 tokens/s"), markdown)
+        let missing = summary.plannedRunCount - summary.results.count
+        XCTAssertEqual(summary.missingRunCount, missing)
+        XCTAssertTrue(markdown.contains("\(missing) of \(summary.plannedRunCount) planned runs have no result yet"))
+        // Scale: IAPT's gap to prompt-4 grows by 10 points from small to large.
+        XCTAssertTrue(markdown.contains("| prompt-4 | 50.0 | 32.0 | +12.0 | 60.0 | 32.0 | +22.0 | +10.0 |"), markdown)
+    }
+
+    func testFindingsSayWhichBaselinesIAPTBeatsAndWhetherRangesOverlap() {
+        let paragraphs = Findings.paragraphs(summary)
+        XCTAssertEqual(paragraphs[0],
+            "On small, mixed setting: IAPT's median average unseen accuracy is 44.0 % (range 40.0–50.0, 3 seeds). "
+            + "It beats base (10.0 %; the ranges do not overlap) and prompt-4 (32.0 %; the ranges do not overlap); "
+            + "it does not beat lora (48.0 %; the ranges overlap).")
+        XCTAssertTrue(paragraphs[1].hasPrefix("On large, mixed setting: IAPT's median average unseen accuracy is 54.0 %"))
+        XCTAssertTrue(paragraphs[1].hasSuffix("It beats base (10.0 %; the ranges do not overlap), prompt-4 (32.0 %; the ranges do not overlap) and lora (47.0 %; the ranges do not overlap)."), paragraphs[1])
+        XCTAssertEqual(paragraphs[2], "On small, per-task setting: IAPT has no complete results yet, so nothing is compared.")
+        XCTAssertTrue(paragraphs[3].contains("to prompt-4 from +12.0 to +22.0 points (in IAPT's favour)"), paragraphs[3])
+        XCTAssertTrue(paragraphs[4].hasPrefix("The largest drop from seen to unseen wordings (mixed setting on small) is lora's: 22.0 points"))
+    }
+
+    func testSVGIsWellFormedWithABarPerValueAndAMarkForMissingOnes() throws {
+        let svg = SVGChart.render(summary)
+        final class Collector: NSObject, XMLParserDelegate {
+            var bars = 0, titles: [String] = [], texts: [String] = [], inTitle = false, inText = false
+            func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+                if name == "rect" && attributes["class"] == "bar" { bars += 1 }
+                if name == "title" { inTitle = true; titles.append("") }
+                if name == "text" { inText = true; texts.append("") }
+            }
+            func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+                if name == "title" { inTitle = false }
+                if name == "text" { inText = false }
+            }
+            func parser(_ parser: XMLParser, foundCharacters string: String) {
+                if inTitle { titles[titles.count - 1] += string }
+                if inText { texts[texts.count - 1] += string }
+            }
+        }
+        let parser = XMLParser(data: Data(svg.utf8))
+        let collector = Collector()
+        parser.delegate = collector
+        XCTAssertTrue(parser.parse(), "\(parser.parserError.map(String.init(describing:)) ?? "")")
+        // Mixed: 2 bases × 4 methods × 2 splits; per-task on small: the base model's 2 bars only.
+        XCTAssertEqual(collector.bars, 2 * 4 * 2 + 2)
+        XCTAssertTrue(collector.titles.contains("iapt, test-unseen: 44.0 % (40.0–50.0, 3 seeds)"), "\(collector.titles)")
+        XCTAssertTrue(collector.titles.contains("base, test-seen: 10.0 %"))
+        XCTAssertEqual(collector.texts.filter { $0 == "—" }.count, 3, "per-task prompt-4, iapt and lora have no average")
+        XCTAssertTrue(collector.texts.contains("small, per-task setting: average accuracy (%)"))
+    }
+
+    func testRenderingAnEmptyWorkDirectoryIsAnError() {
+        let directory = temporaryFolder("empty")
+        XCTAssertThrowsError(try ComparisonReport.write(workDirectory: directory, workDirectoryName: "x", outputDirectory: directory)) { error in
+            XCTAssertEqual(error as? ComparisonError, .nothingToRender(path: directory.path))
+        }
+    }
+
+    func testFormatting() {
+        XCTAssertEqual(ReportFormat.count(1_234_567), "1,234,567")
+        XCTAssertEqual(ReportFormat.count(999), "999")
+        XCTAssertEqual(ReportFormat.points(0.0333), "+3.3")
+        XCTAssertEqual(ReportFormat.points(-0.01), "-1.0")
+        XCTAssertEqual(ReportFormat.points(0.00001), "0.0")
+        XCTAssertEqual(ReportFormat.rate(1e-3), "0.001")
+        XCTAssertEqual(ReportFormat.duration(3725), "1 h 02 min")
+        XCTAssertEqual(ReportFormat.percent(Spread([0.5]), planned: 3), "50.0 (50.0–50.0)†")
+        XCTAssertEqual(ReportFormat.percent(nil, planned: 3), "—")
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import XCTest
+@testable import Comparison
+
+final class ResultStoreTests: XCTestCase {
+    func testResultsRoundTripByKey() throws {
+        let store = ResultStore(directory: temporaryFolder("store"))
+        let key = RunKey(base: "tiny", method: .iapt, setting: .perTask, task: .arithmetic, seed: 1, learningRate: 0.01)
+        XCTAssertNil(try store.result(for: key))
+        var result = syntheticResult(key, seen: 0.5, unseen: 0.25, tasks: [.arithmetic], devLoss: .nan)
+        result.divergedAtStep = 7
+        try store.save(result)
+        let loaded = try XCTUnwrap(try store.result(for: key))
+        XCTAssertEqual(loaded.key, key)
+        XCTAssertEqual(loaded.testUnseen, result.testUnseen)
+        XCTAssertEqual(loaded.divergedAtStep, 7)
+        XCTAssertTrue(loaded.devLoss?.isNaN ?? false, "a non-finite loss survives the JSON file")
+        let other = RunKey(base: "tiny", method: .base, setting: .mixed, seed: 0, learningRate: nil)
+        try store.save(syntheticResult(other, seen: 0.1, unseen: 0.1))
+        XCTAssertEqual(Set(try store.allResults().map(\.key)), [key, other])
+    }
+
+    func testUnreadableOrMisplacedResultsAreErrorsThatNameTheFile() throws {
+        let directory = temporaryFolder("store-bad")
+        let store = ResultStore(directory: directory)
+        let key = RunKey(base: "tiny", method: .lora, setting: .mixed, seed: 0, learningRate: 0.1)
+        let url = directory.appendingPathComponent("runs").appendingPathComponent(key.relativePath)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data("{not json".utf8).write(to: url)
+        XCTAssertThrowsError(try store.result(for: key)) { error in
+            XCTAssertTrue("\(error)".contains(url.path), "\(error)")
+        }
+        let wrong = RunKey(base: "tiny", method: .lora, setting: .mixed, seed: 1, learningRate: 0.1)
+        try JSONEncoder().encode(syntheticResult(wrong, seen: 0, unseen: 0)).write(to: url)
+        XCTAssertThrowsError(try store.result(for: key)) { error in
+            XCTAssertTrue("\(error)".contains("holds the result of another run"), "\(error)")
+        }
+    }
+
+    func testBadOptionsNameTheOption() throws {
+        XCTAssertThrowsError(try BaseSpec(parsing: "no-equals-sign")) { error in
+            XCTAssertEqual("\(error)", "--base: 'no-equals-sign' is not NAME=PATH")
+        }
+        XCTAssertThrowsError(try BaseSpec(parsing: "a/b=folder")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("--base: the name 'a/b' must be"), "\(error)")
+        }
+        XCTAssertEqual(try BaseSpec(parsing: "big=/models/a=b"), BaseSpec(name: "big", path: "/models/a=b"))
+        let cases: [(ComparisonSettings, String)] = [
+            (ComparisonSettings(seedCount: 0), "--seeds: must be in 1...100, got 0"),
+            (ComparisonSettings(learningRates: [0.1, -1]), "--learning-rates: must be positive, got [0.1, -1.0]"),
+            (ComparisonSettings(perTaskBases: ["other"]), "--per-task-bases: 'other' is not a base (bundled)"),
+            (ComparisonSettings(sizes: .init(train: 0, dev: 1, testSeen: 1, testUnseen: 1)), "--train-size: must be in 1...1000000, got 0"),
+            (ComparisonSettings(warmupFraction: 1), "--warmup: must be in [0, 1), got 1.0"),
+            (ComparisonSettings(bases: [BaseSpec(name: "a", path: "x"), BaseSpec(name: "a", path: "y")]), "--base: base names must differ, got [\"a\", \"a\"]"),
+        ]
+        for (settings, message) in cases {
+            XCTAssertThrowsError(try settings.validate()) { error in XCTAssertEqual("\(error)", message) }
+        }
+    }
+
+    func testAMissingBaseFolderOrTokenizerIsAnErrorNamingIt() throws {
+        let missing = temporaryFolder("missing").path
+        let runner = ComparisonRunner(
+            settings: ComparisonSettings(bases: [BaseSpec(name: "gone", path: missing)]), workDirectory: temporaryFolder("work"),
+            command: "peft compare", log: { _ in })
+        XCTAssertThrowsError(try runner.run()) { error in
+            XCTAssertEqual(error as? ComparisonError, .badBase(name: "gone", path: missing, reason: "no such folder"))
+            XCTAssertTrue("\(error)".contains("base 'gone' at \(missing): no such folder"))
+        }
+        let folder = try tinyBaseFolder("no-tokenizer")
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("tokenizer.json"))
+        let data = try ComparisonData(settings: ComparisonSettings(tasks: [.sentiment], sizes: .init(train: 1, dev: 1, testSeen: 1, testUnseen: 1)))
+        XCTAssertThrowsError(try LoadedBase(spec: BaseSpec(name: "t", path: folder.path), data: data)) { error in
+            XCTAssertEqual(error as? ComparisonError, .badBase(name: "t", path: folder.path, reason: "no tokenizer.json"))
+        }
+    }
+}
