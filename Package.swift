@@ -40,7 +40,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "ExampleSupport", dependencies: ["PEFT", "TaskSuite"], path: "Examples/ExampleSupport"),
+        .target(name: "ExampleSupport", dependencies: ["PEFT", "TaskSuite", "Comparison"], path: "Examples/ExampleSupport"),
         .executableTarget(name: "quickstart", dependencies: ["ExampleSupport"], path: "Examples/Quickstart"),
         .executableTarget(name: "iapt-example", dependencies: ["ExampleSupport"], path: "Examples/IAPT"),
         .executableTarget(name: "lora-example", dependencies: ["ExampleSupport"], path: "Examples/LoRA"),

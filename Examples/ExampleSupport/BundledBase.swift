@@ -1,3 +1,4 @@
+import Comparison
 import Foundation
 import PEFT
 import TaskSuite
@@ -23,21 +24,14 @@ public enum BundledBase {
         try BPETokenizer(contentsOf: folder.appendingPathComponent("tokenizer.json"))
     }
 
-    /// Prompts as `{instruction} {input} Answer:`. The base model saw only single-line text, so
-    /// the template uses no line breaks (whose embeddings it never learned, and which stay frozen).
-    public static let template = PromptTemplate(withInput: "{instruction} {input} Answer:", withoutInput: "{instruction} Answer:")
-
-    /// Encodes task-suite examples for this model (BOS, prompt, answer, EOS; at most 256 tokens).
+    /// Encodes task-suite examples for this model as the comparison does (``ComparisonSettings/template``:
+    /// BOS, prompt, answer, EOS; at most 256 tokens).
     public static func encoder() throws -> InstructionEncoder {
-        try InstructionEncoder(tokenizer: tokenizer(), template: template, maxLength: 256)
+        try InstructionEncoder(tokenizer: tokenizer(), template: ComparisonSettings.template, maxLength: 256)
     }
 }
 
 extension TaskExample {
-    /// The example as the trainer and evaluator take it, its task's name as the origin. The answer
-    /// gets a leading space: byte-level BPE words carry the space before them (` negative` is one
-    /// token of the bundled tokenizer, `negative` six), and exact match ignores it.
-    public var instructionExample: InstructionExample {
-        InstructionExample(instruction: instruction, input: input, output: " " + output, origin: task.rawValue)
-    }
+    /// The example as the trainer and evaluator take it (see ``ComparisonData/instruction(_:)``).
+    public var instructionExample: InstructionExample { ComparisonData.instruction(self) }
 }

@@ -95,9 +95,12 @@ public struct ComparisonSettings: Codable, Equatable, Sendable {
         self.evaluationBatchSize = evaluationBatchSize
     }
 
-    /// The compact prompt: `{instruction}\n{input}\nAnswer: `, the answer following it.
+    /// The compact prompt: `{instruction} {input} Answer:`, the answer following it (with its
+    /// leading space, see ``ComparisonData/instruction(_:)``). The bundled base saw only single-line
+    /// text, so the template has no line breaks, whose embeddings it never learned and which stay
+    /// frozen in fine-tuning.
     public static let template = PromptTemplate(
-        withInput: "{instruction}\n{input}\nAnswer: ", withoutInput: "{instruction}\nAnswer: ")
+        withInput: "{instruction} {input} Answer:", withoutInput: "{instruction} Answer:")
     /// The global gradient norm gradients are clipped to.
     public static let maxGradientNorm: Float = 1
 
