@@ -30,12 +30,12 @@ struct CompareCommand: ParsableCommand {
     var tasks: String?
 
     @Option(help: "Training examples per task.") var trainSize = 300
-    @Option(help: "Dev examples per task (the learning-rate search's criterion).") var devSize = 30
-    @Option(help: "Test examples per task with seen wordings.") var testSeenSize = 50
-    @Option(help: "Test examples per task with held-out wordings.") var testUnseenSize = 50
+    @Option(help: "Dev examples per task (the learning-rate search's criterion).") var devSize = 20
+    @Option(help: "Test examples per task with seen wordings.") var testSeenSize = 40
+    @Option(help: "Test examples per task with held-out wordings.") var testUnseenSize = 40
     @Option(help: "The task suite's seed (the same data for every run).") var dataSeed: UInt64 = 0
-    @Option(help: "Optimizer steps of a mixed-setting run.") var mixedSteps = 200
-    @Option(help: "Optimizer steps of each per-task run.") var perTaskSteps = 60
+    @Option(help: "Optimizer steps of a mixed-setting run.") var mixedSteps = 150
+    @Option(help: "Optimizer steps of each per-task run.") var perTaskSteps = 40
     @Option(help: "Examples per optimizer step.") var batchSize = 16
     @Option(help: "Fraction of the steps spent warming up.") var warmup: Float = 0.05
     @Option(help: "Comma-separated learning-rate grid, searched for every method alike.") var learningRates = "1e-3,1e-2,1e-1"
