@@ -83,7 +83,7 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(markdown.contains("| prompt-4 | — | — |"), "per-task cells without runs")
         XCTAssertTrue(markdown.contains("| prompt-4 | 33.3 (1.000) | **50.0 (1.000)** | 0.01 |"), "the search table")
         XCTAssertTrue(markdown.contains("Task suite seed 0"))
-        XCTAssertTrue(markdown.contains("Per task: 300 train, 30 dev, 50 test-seen and 50 test-unseen"))
+        XCTAssertTrue(markdown.contains("Per task: 300 train, 20 dev, 40 test-seen and 40 test-unseen"))
         XCTAssertTrue(markdown.contains("| small | `bases/small` | 2 × 64 |"))
         XCTAssertTrue(markdown.contains("End to end: 2 min 00 s over 2 sessions"))
         XCTAssertTrue(markdown.contains("- small: a mixed run 3.0 s, a per-task run 3.0 s, training at 1,000 tokens/s"), markdown)
