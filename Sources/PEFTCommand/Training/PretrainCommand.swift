@@ -82,7 +82,8 @@ struct PretrainCommand: ParsableCommand {
         let start = Date()
         let text = try TaskSuite.pretrainingText(seed: seed, count: documents)
         let heldOutText = try TaskSuite.pretrainingText(seed: seed &+ 1_000, count: 400)
-        log("Generated \(documents) documents (\(text.reduce(0) { $0 + $1.utf8.count }) bytes).")
+        let textBytes = text.reduce(0) { $0 + $1.utf8.count }
+        log("Generated \(documents) documents (\(textBytes) bytes).")
 
         let tokenizerStart = Date()
         let tokenizerJSON = try BPETrainer(vocabularySize: vocabulary).tokenizerJSON(learnedFrom: Array(text.prefix(tokenizerDocuments)))
@@ -92,7 +93,7 @@ struct PretrainCommand: ParsableCommand {
         let endToken = tokenizer.eosTokenID ?? 257
         let stream = Pretraining.packedStream(encoded, endToken: endToken)
         let heldOut = Pretraining.packedStream(heldOutText.map { tokenizer.encode($0, addSpecialTokens: true) }, endToken: endToken)
-        let bytesPerToken = Double(text.reduce(0) { $0 + $1.utf8.count }) / Double(encoded.reduce(0) { $0 + $1.count - 1 })
+        let bytesPerToken = Double(textBytes) / Double(encoded.reduce(0) { $0 + $1.count - 1 })
         log(String(format: "Learned a %d-token tokenizer in %.1f s: %.2f bytes per token; the stream has %d tokens.",
                    tokenizer.vocabularySize, tokenizerSeconds, bytesPerToken, stream.count))
 
