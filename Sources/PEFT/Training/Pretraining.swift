@@ -117,12 +117,12 @@ public enum Pretraining {
             optimizer.zeroGradients()
             let logits = try model(batch).reshaped([-1, model.config.vocabSize])
             let loss = try Variable.crossEntropy(logits: logits, targets: targets)
+            let value = loss.value.scalars[0]
+            guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step + 1) }
             try loss.backward()
             let norm = GradientClipping.clipGlobalNorm(optimizer.parameters, maxNorm: options.maxGradientNorm)
             try optimizer.step()
             stepsTaken = step + 1
-            let value = loss.value.scalars[0]
-            guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step + 1) }
             recent.append(value)
             if recent.count > 50 { recent.removeFirst() }
             if step % 50 == 0 || step == options.steps - 1 {

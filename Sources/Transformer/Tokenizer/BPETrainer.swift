@@ -63,7 +63,7 @@ public struct BPETrainer: Sendable {
                 spellings.append(spelling)
                 idsBySpelling[spelling] = merged
             }
-            merges.append((Self.spell(spellings[Int(left)]), Self.spell(spellings[Int(right)])))
+            merges.append((ByteLevelAlphabet.encode(bytes: spellings[Int(left)]), ByteLevelAlphabet.encode(bytes: spellings[Int(right)])))
             for index in words.indices where words[index].count > 1 {
                 words[index] = Self.merge(left, right, into: merged, in: words[index])
             }
@@ -84,7 +84,7 @@ public struct BPETrainer: Sendable {
     /// A byte-level BPE definition with bytes at 0…255, the special tokens at 256…258 and the
     /// merged tokens from 259 in merge order (a merge whose result already exists adds no token).
     static func tokenizerJSON(merges: [(String, String)], usesWordSplitter: Bool) throws -> Data {
-        var vocabulary = Dictionary(uniqueKeysWithValues: (0..<256).map { (spell([UInt8($0)]), $0) })
+        var vocabulary = Dictionary(uniqueKeysWithValues: (0..<256).map { (ByteLevelAlphabet.encode(bytes: [UInt8($0)]), $0) })
         for (offset, token) in specialTokens.enumerated() { vocabulary[token] = 256 + offset }
         var nextID = firstMergedID
         for (left, right) in merges where vocabulary[left + right] == nil {
@@ -113,12 +113,6 @@ public struct BPETrainer: Sendable {
             ] as [String: Any],
         ]
         return try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
-    }
-
-    private static func spell(_ bytes: [UInt8]) -> String {
-        var scalars = String.UnicodeScalarView()
-        for byte in bytes { scalars.append(ByteLevelAlphabet.scalarForByte[Int(byte)]) }
-        return String(scalars)
     }
 
     /// The most frequent adjacent pair (ties to the smaller ids), if it occurs at least `minimumCount` times.

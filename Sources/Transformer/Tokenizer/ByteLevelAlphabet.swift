@@ -26,8 +26,13 @@ enum ByteLevelAlphabet {
 
     /// `text`'s UTF-8 bytes, each written as its alphabet scalar.
     static func encode(_ text: String) -> String {
+        encode(bytes: text.utf8)
+    }
+
+    /// `bytes`, each written as its alphabet scalar.
+    static func encode<Bytes: Sequence>(bytes: Bytes) -> String where Bytes.Element == UInt8 {
         var scalars = String.UnicodeScalarView()
-        for byte in text.utf8 { scalars.append(scalarForByte[Int(byte)]) }
+        for byte in bytes { scalars.append(scalarForByte[Int(byte)]) }
         return String(scalars)
     }
 
