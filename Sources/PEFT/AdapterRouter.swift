@@ -1,4 +1,5 @@
 import Autograd
+import Foundation
 import Tensor
 import Transformer
 
@@ -92,23 +93,70 @@ public final class AdapterRouter: ForwardHooks {
     }
 
     /// Inference with several adapters in the batch (serving): each adapter's delta for its rows is
-    /// added in place into one output, with no per-adapter zero tensors or graph.
+    /// added in place into one output, with no per-adapter zero tensors or graph. Low-rank adapters
+    /// (``Adapter/lowRankUpdate(layer:projection:)``) run as two grouped products per adapter —
+    /// its rows gathered, `(x·Aᵀ)·Bᵀ`, scattered back — in parallel across adapters, the CPU form
+    /// of Punica's grouped low-rank kernels; other adapters go through their own hook.
     private func accumulatedDelta(layer: Int, projection: Projection, input: Variable, rowCount: Int) throws -> Variable? {
+        let x = input.value
         var output: Tensor?
+        var lowRank: [(rows: [Int], update: LowRankUpdate)] = []
         for (index, rows) in rowsByAdapter.enumerated() where !rows.isEmpty {
+            if let update = adapters[index].lowRankUpdate(layer: layer, projection: projection) {
+                lowRank.append((rows, update))
+                continue
+            }
             guard let delta = try adapters[index].projectionDelta(
                 layer: layer, projection: projection, input: input.selectRows(rows))?.value else { continue }
-            let rowWidth = delta.count / max(rows.count, 1)
             if output == nil { output = try Tensor.zeros([rowCount] + Array(delta.shape.dropFirst())) }
+            guard output?.count == delta.count / max(rows.count, 1) * rowCount else {
+                throw AdapterError.mismatch("layer \(layer) \(projection.rawValue): deltas of different shapes in one batch")
+            }
             output?.withUnsafeMutableBufferPointer { out in
-                delta.withUnsafeBufferPointer { values in
-                    for (position, row) in rows.enumerated() {
-                        for i in 0..<rowWidth { out[row * rowWidth + i] += values[position * rowWidth + i] }
+                Self.addRows(rows, of: delta, into: out.baseAddress!)
+            }
+        }
+        guard !lowRank.isEmpty else { return output.map { Variable($0) } }
+        let inWidth = x.shape.last ?? 0
+        let (perRow, outWidth) = (x.count / max(rowCount, 1), lowRank[0].update.b.shape[0])
+        guard x.rank >= 2, lowRank.allSatisfy({ $0.update.a.shape[1] == inWidth && $0.update.b.shape[0] == outWidth }) else {
+            throw AdapterError.mismatch("low-rank updates of layer \(layer) \(projection.rawValue) do not fit an input of \(x.shape)")
+        }
+        let tokens = perRow / max(inWidth, 1)
+        if output == nil { output = try Tensor.zeros(Array(x.shape.dropLast()) + [outWidth]) }
+        guard output?.count == rowCount * tokens * outWidth else {
+            throw AdapterError.mismatch("layer \(layer) \(projection.rawValue): deltas of different widths in one batch")
+        }
+        // Each group writes only its own rows of the output, so groups run in parallel.
+        var failure: (any Error)?
+        let lock = NSLock()
+        try output?.withUnsafeMutableBufferPointer { out in
+            let out = UncheckedSendable(out)
+            Parallel.forEach(lowRank.count) { groups in
+                do {
+                    for (rows, update) in lowRank[groups] {
+                        let gathered = try x.reshaped([rowCount, perRow]).gatherRows(rows).reshaped([rows.count * tokens, inWidth])
+                        let hidden = try Tensor.matmul(gathered, update.a, transposeB: true) * update.scale
+                        Self.addRows(rows, of: try Tensor.matmul(hidden, update.b, transposeB: true), into: out.value.baseAddress!)
                     }
+                } catch {
+                    lock.withLock { failure = error }
                 }
             }
         }
+        if let failure { throw failure }
         return output.map { Variable($0) }
+    }
+
+    /// Adds row `i` of `delta` (`[rows.count, …]`) to row `rows[i]` of `output`.
+    private static func addRows(_ rows: [Int], of delta: Tensor, into output: UnsafeMutablePointer<Float>) {
+        let rowWidth = delta.count / max(rows.count, 1)
+        delta.withUnsafeBufferPointer { values in
+            for (position, row) in rows.enumerated() {
+                let target = output + row * rowWidth
+                for i in 0..<rowWidth { target[i] += values[position * rowWidth + i] }
+            }
+        }
     }
 
     /// Runs `produce` for each adapter's rows, left-pads each result `[rows_k, m_k, hidden]` to

@@ -51,10 +51,7 @@ public enum Attention {
             throw TensorError.shapeMismatch("Attention", "key mask of \(keyMask.count) for \(d.batch)×\(d.keyCapacity) keys")
         }
         let block = d.queryLength * d.keyLength
-        let group = d.queryHeads / d.keyValueHeads
-        let scale = 1 / Float(d.headDimension).squareRoot()
         var probabilities = [Float](repeating: 0, count: saveProbabilities ? d.batch * d.queryHeads * block : 0)
-        let (qStride, kvStride) = (d.queryHeads * d.headDimension, d.keyValueHeads * d.headDimension)
         let blocks = queryBlocks(d, causal: causal)
         let output = Tensor.uninitialized(query.shape) { out in
             guard out.count > 0 else { return }
@@ -70,36 +67,13 @@ public enum Attention {
                         scratch.withUnsafeMutableBufferPointer { scratch in
                             for unit in units {
                                 let (b, h) = (unit / d.queryHeads, unit % d.queryHeads)
-                                let qOffset = b * d.queryLength * qStride + h * d.headDimension
-                                guard d.keyLength > 0 else {
-                                    for t in 0..<d.queryLength {
-                                        for c in 0..<d.headDimension { out[qOffset + t * qStride + c] = 0 }
-                                    }
-                                    continue
-                                }
-                                let kvOffset = b * d.keyCapacity * kvStride + (h / group) * d.headDimension
-                                let scores = saveProbabilities ? p.baseAddress! + unit * block : scratch.baseAddress!
-                                for rows in blocks {
-                                    let blockScores = scores + rows.start * d.keyLength
-                                    let blockOutput = out.baseAddress! + qOffset + rows.start * qStride
-                                    guard rows.visibleKeys > 0 else {
-                                        // No key is visible to these queries: zero outputs (and weights).
-                                        for t in 0..<rows.count {
-                                            for c in 0..<d.headDimension { blockOutput[t * qStride + c] = 0 }
-                                        }
-                                        continue
-                                    }
-                                    BLAS.gemm(
-                                        transposeA: false, transposeB: true, m: rows.count, n: rows.visibleKeys, k: d.headDimension,
-                                        alpha: scale, a: q.baseAddress! + qOffset + rows.start * qStride, lda: qStride,
-                                        b: k.baseAddress! + kvOffset, ldb: kvStride, c: blockScores, ldc: d.keyLength)
-                                    applyMask(blockScores, batchRow: b, rows: rows, dimensions: d, keyMask: keyMask, causal: causal)
-                                    Softmax.rowsInPlace(blockScores, rows: rows.count, width: rows.visibleKeys, stride: d.keyLength)
-                                    BLAS.gemm(
-                                        transposeA: false, transposeB: false, m: rows.count, n: d.headDimension, k: rows.visibleKeys,
-                                        a: blockScores, lda: d.keyLength, b: v.baseAddress! + kvOffset, ldb: kvStride,
-                                        c: blockOutput, ldc: qStride)
-                                }
+                                attendHead(
+                                    h, query: q.baseAddress! + b * d.queryLength * d.queryHeads * d.headDimension,
+                                    key: k.baseAddress! + b * d.keyCapacity * d.keyValueHeads * d.headDimension,
+                                    value: v.baseAddress! + b * d.keyCapacity * d.keyValueHeads * d.headDimension,
+                                    keyMask: keyMask.map { ($0, b * d.keyCapacity) }, dimensions: d, blocks: blocks, causal: causal,
+                                    scores: saveProbabilities ? p.baseAddress! + unit * block : scratch.baseAddress!,
+                                    output: out.baseAddress! + b * d.queryLength * d.queryHeads * d.headDimension)
                             }
                         }
                     }
@@ -110,6 +84,130 @@ public enum Attention {
             ? Tensor(uncheckedShape: [d.batch, d.queryHeads, d.queryLength, d.keyLength], scalars: probabilities)
             : nil
         return (output, saved)
+    }
+
+    /// Causal attention for rows that each read their own key/value cache (a serving batch, whose
+    /// requests joined at different times and hold different numbers of keys): row `r`'s queries
+    /// `query[r]` attend to the first `keyLengths[r]` slots of `keys[r]` and `values[r]` where
+    /// `keyMasks[r]` allows, as ``forward(query:key:value:keyLength:keyMask:causal:saveProbabilities:)``
+    /// would for that row alone. All rows and heads run in one parallel loop.
+    ///
+    /// - Parameters:
+    ///   - query: `[rows, queryLength, queryHeads, headDimension]`.
+    ///   - keys, values: per row, `[1, capacity, keyValueHeads, headDimension]`.
+    ///   - keyLengths: per row, the slots in use (the newest `queryLength` are the queries' own).
+    ///   - keyMasks: per row, `capacity` flags, `false` for slots no query may see.
+    /// - Returns: `[rows, queryLength, queryHeads, headDimension]`.
+    /// - Throws: ``TensorError/shapeMismatch(_:_:)`` if the counts or shapes do not fit.
+    public static func forward(
+        query: Tensor, keys: [Tensor], values: [Tensor], keyLengths: [Int], keyMasks: [[Bool]]
+    ) throws -> Tensor {
+        let rows = query.rank == 4 ? query.shape[0] : -1
+        guard keys.count == rows, values.count == rows, keyLengths.count == rows, keyMasks.count == rows else {
+            throw TensorError.shapeMismatch(
+                "Attention", "query \(query.shape) with \(keys.count) keys, \(values.count) values, \(keyLengths.count) lengths, \(keyMasks.count) masks")
+        }
+        let rowShape = [1] + query.shape.dropFirst()
+        let dimensions = try (0..<rows).map { row in
+            let d = try Dimensions(query: rowShape, key: keys[row].shape, value: values[row].shape, keyLength: keyLengths[row])
+            guard d.keyCapacity == keyMasks[row].count, d.keyLength >= d.queryLength else {
+                throw TensorError.shapeMismatch(
+                    "Attention", "row \(row): \(keyMasks[row].count) mask flags, \(d.keyLength) keys for \(d.queryLength) queries in \(keys[row].shape)")
+            }
+            return d
+        }
+        guard rows > 0, let first = dimensions.first, query.count > 0 else { return try Tensor.zeros(query.shape) }
+        let (heads, rowStride) = (first.queryHeads, first.queryLength * first.queryHeads * first.headDimension)
+        let scratchSize = dimensions.map { $0.queryLength * $0.keyLength }.max() ?? 0
+        let blocks = dimensions.map { queryBlocks($0, causal: true) }
+        return Tensor.uninitialized(query.shape) { out in
+            query.withUnsafeBufferPointer { q in
+            withBaseAddresses(of: keys[...]) { keyPointers in
+            withBaseAddresses(of: values[...]) { valuePointers in
+                BLAS.withSingleThread {
+                    Parallel.forEach(rows * heads) { units in
+                        var scratch = [Float](repeating: 0, count: scratchSize)
+                        scratch.withUnsafeMutableBufferPointer { scratch in
+                            for unit in units {
+                                let (row, h) = (unit / heads, unit % heads)
+                                attendHead(
+                                    h, query: q.baseAddress! + row * rowStride, key: keyPointers[row],
+                                    value: valuePointers[row], keyMask: (keyMasks[row], 0), dimensions: dimensions[row],
+                                    blocks: blocks[row], causal: true, scores: scratch.baseAddress!,
+                                    output: out.baseAddress! + row * rowStride)
+                            }
+                        }
+                    }
+                }
+            }}}
+        }
+    }
+
+    /// Calls `body` with the base address of every tensor's storage, valid for the call.
+    private static func withBaseAddresses<Result>(
+        of tensors: ArraySlice<Tensor>, collected: [UnsafePointer<Float>] = [],
+        _ body: ([UnsafePointer<Float>]) -> Result
+    ) -> Result {
+        guard let first = tensors.first else { return body(collected) }
+        return first.withUnsafeBufferPointer { buffer in
+            withBaseAddresses(of: tensors.dropFirst(), collected: collected + [buffer.baseAddress!], body)
+        }
+    }
+
+    /// Attention of every query of one batch row for head `h`. `query` and `output` point at the
+    /// row's `[queryLength, queryHeads, headDimension]`, `key` and `value` at its
+    /// `[keyCapacity, keyValueHeads, headDimension]`; `keyMask` is the mask and the offset of the
+    /// row's flags in it. `scores` holds `queryLength · keyLength` floats and is left holding the
+    /// attention weights. A single query (a decoding step) is computed with dot products and a
+    /// weighted sum; blocks of several queries with two BLAS products.
+    private static func attendHead(
+        _ h: Int, query: UnsafePointer<Float>, key: UnsafePointer<Float>, value: UnsafePointer<Float>,
+        keyMask: ([Bool], offset: Int)?, dimensions d: Dimensions, blocks: [QueryBlock], causal: Bool,
+        scores: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
+    ) {
+        let (qStride, kvStride) = (d.queryHeads * d.headDimension, d.keyValueHeads * d.headDimension)
+        let scale = 1 / Float(d.headDimension).squareRoot()
+        let (query, output) = (query + h * d.headDimension, output + h * d.headDimension)
+        guard d.keyLength > 0 else {
+            for t in 0..<d.queryLength {
+                for c in 0..<d.headDimension { output[t * qStride + c] = 0 }
+            }
+            return
+        }
+        let kvOffset = (h / (d.queryHeads / d.keyValueHeads)) * d.headDimension
+        let (key, value) = (key + kvOffset, value + kvOffset)
+        for rows in blocks {
+            let blockScores = scores + rows.start * d.keyLength
+            let blockOutput = output + rows.start * qStride
+            guard rows.visibleKeys > 0 else {
+                // No key is visible to these queries: zero outputs (and weights).
+                for t in 0..<rows.count {
+                    for c in 0..<d.headDimension { blockOutput[t * qStride + c] = 0 }
+                }
+                continue
+            }
+            let blockQuery = query + rows.start * qStride
+            if rows.count == 1 {
+                SIMDKernels.attentionScores(
+                    query: blockQuery, keys: key, stride: kvStride, count: rows.visibleKeys, width: d.headDimension,
+                    scale: scale, into: blockScores)
+            } else {
+                BLAS.gemm(
+                    transposeA: false, transposeB: true, m: rows.count, n: rows.visibleKeys, k: d.headDimension,
+                    alpha: scale, a: blockQuery, lda: qStride, b: key, ldb: kvStride, c: blockScores, ldc: d.keyLength)
+            }
+            applyMask(blockScores, maskOffset: keyMask, rows: rows, dimensions: d, causal: causal)
+            Softmax.rowsInPlace(blockScores, rows: rows.count, width: rows.visibleKeys, stride: d.keyLength)
+            if rows.count == 1 {
+                SIMDKernels.weightedSum(
+                    weights: blockScores, values: value, stride: kvStride, count: rows.visibleKeys, width: d.headDimension,
+                    into: blockOutput)
+            } else {
+                BLAS.gemm(
+                    transposeA: false, transposeB: false, m: rows.count, n: d.headDimension, k: rows.visibleKeys,
+                    a: blockScores, lda: d.keyLength, b: value, ldb: kvStride, c: blockOutput, ldc: qStride)
+            }
+        }
     }
 
     /// Gradients of ``forward(query:key:value:keyLength:keyMask:causal:saveProbabilities:)`` (with all
@@ -213,10 +311,11 @@ public enum Attention {
     }
 
     /// Sets masked scores of the queries `rows` of one `(batch row, head)` to `-infinity`: the
-    /// block's scores start at `scores`, one row of its `rows.visibleKeys` keys every `keyLength`.
+    /// block's scores start at `scores`, one row of its `rows.visibleKeys` keys every `keyLength`;
+    /// `maskOffset` is the key mask and where the batch row's flags start in it.
     static func applyMask(
-        _ scores: UnsafeMutablePointer<Float>, batchRow b: Int, rows: QueryBlock, dimensions d: Dimensions,
-        keyMask: [Bool]?, causal: Bool
+        _ scores: UnsafeMutablePointer<Float>, maskOffset: ([Bool], offset: Int)?, rows: QueryBlock, dimensions d: Dimensions,
+        causal: Bool
     ) {
         let offset = d.keyLength - d.queryLength
         let width = rows.visibleKeys
@@ -226,8 +325,10 @@ public enum Attention {
                 let firstHidden = max(0, min(width, t + offset + 1))
                 for j in firstHidden..<width { row[j] = -.infinity }
             }
-            if let keyMask {
-                for j in 0..<width where !keyMask[b * d.keyCapacity + j] { row[j] = -.infinity }
+            if let (keyMask, start) = maskOffset {
+                keyMask.withUnsafeBufferPointer { flags in
+                    for j in 0..<width where !flags[start + j] { row[j] = -.infinity }
+                }
             }
         }
     }

@@ -13,8 +13,10 @@ extension Tensor {
     public static func matmul(
         _ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false
     ) throws -> Tensor {
-        let mismatch = TensorError.shapeMismatch(
-            "matmul", "\(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
+        // Built only when thrown: formatting shapes costs more than a decoding step's small products.
+        var mismatch: TensorError {
+            .shapeMismatch("matmul", "\(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
+        }
         guard a.rank >= 2, b.rank >= 2 else { throw mismatch }
         let (k, n) = transposeB ? (b.shape[b.rank - 1], b.shape[b.rank - 2])
                                 : (b.shape[b.rank - 2], b.shape[b.rank - 1])
@@ -66,8 +68,9 @@ extension Tensor {
     /// this tensor holds `m · n` elements with last dimension `n`.
     /// - Throws: ``TensorError/shapeMismatch(_:_:)`` if the shapes do not fit.
     public mutating func addMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) throws {
-        let mismatch = TensorError.shapeMismatch(
-            "addMatmul", "\(shape) += \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
+        var mismatch: TensorError {
+            .shapeMismatch("addMatmul", "\(shape) += \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
+        }
         guard a.rank >= 2, b.rank == 2, !(transposeA && a.rank > 2) else { throw mismatch }
         let (k, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
         let (m, aK) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape.dropLast().reduce(1, *), a.shape[a.rank - 1])

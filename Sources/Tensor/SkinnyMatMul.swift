@@ -1,9 +1,13 @@
+internal import CBLAS
+
 /// Products with few rows against a large weight matrix, `C[m×n] = A[m×k] · B[n×k]ᵀ` for small `m`:
 /// the shape of every projection while decoding (a handful of tokens against `[out, in]` weights).
 ///
 /// BLAS packs all of `B` into its blocked layout on every call, which for a few rows costs as much
 /// as the arithmetic; this kernel streams each row of `B` once, straight from the weights, and
-/// dots it with every row of `A` (which stays in cache). Columns are split across the cores.
+/// dots it with up to eight rows of `A` at a time (which stay in cache), so a decoding step reads
+/// each weight from memory once. Columns are split across the cores. The inner loop is C
+/// (`kernels.h`): AVX2 + FMA where the CPU has them, portable vectors elsewhere.
 enum SkinnyMatMul {
     /// The largest `m` for which this kernel is used instead of BLAS.
     static let maximumRows = 16
@@ -12,46 +16,57 @@ enum SkinnyMatMul {
     static func multiply(
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int
     ) {
+        let (pa, pb, pc) = (UncheckedSendable(a), UncheckedSendable(b), UncheckedSendable(c))
         Parallel.forEach(n, minimumChunk: max(1, 16_384 / max(k, 1))) { columns in
-            for j in columns {
-                let weightRow = b + j * k
-                var i = 0
-                while i + 1 < m {
-                    let (first, second) = dot2(a + i * k, a + (i + 1) * k, weightRow, k)
-                    c[i * n + j] = first
-                    c[(i + 1) * n + j] = second
-                    i += 2
-                }
-                if i < m { c[i * n + j] = dot2(a + i * k, a + i * k, weightRow, k).0 }
-            }
+            SIMDKernels.skinnyGEMM(pa.value, pb.value, pc.value, m: m, k: k, ldc: n, columns: columns)
+        }
+    }
+}
+
+/// The C kernels of `kernels.h`, each dispatched to its AVX2 + FMA compilation when the CPU has
+/// them (decided once per process) or to its portable one; tests run both.
+enum SIMDKernels {
+    /// Whether the AVX2 + FMA compilations run on this CPU.
+    static let hasAVX2 = peft_kernels_have_avx2()
+
+    /// `C[i, j] = ⟨A[i], B[j]⟩` for `i < m`, `j ∈ columns`; `A: [m, k]`, `B: [n, k]`, `C` with row
+    /// stride `ldc`.
+    @inline(__always)
+    static func skinnyGEMM(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, m: Int, k: Int, ldc: Int,
+        columns: Range<Int>, portable: Bool = !hasAVX2
+    ) {
+        if portable {
+            peft_skinny_gemm_portable(a, b, c, m, k, ldc, columns.lowerBound, columns.upperBound)
+        } else {
+            peft_skinny_gemm_avx2(a, b, c, m, k, ldc, columns.lowerBound, columns.upperBound)
         }
     }
 
-    /// The dot products of `x` and `y` with `w`, over `k` elements, sharing each load of `w`.
+    /// `scores[j] = scale · ⟨query, keys + j·stride⟩` for `j < count`, vectors of `width` elements.
     @inline(__always)
-    private static func dot2(
-        _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ k: Int
-    ) -> (Float, Float) {
-        var accumulatorX = SIMD8<Float>(), accumulatorY = SIMD8<Float>()
-        var accumulatorX2 = SIMD8<Float>(), accumulatorY2 = SIMD8<Float>()
-        let (rawX, rawY, rawW) = (UnsafeRawPointer(x), UnsafeRawPointer(y), UnsafeRawPointer(w))
-        var index = 0
-        while index + 16 <= k {
-            let offset = index * 4
-            let w0 = rawW.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            let w1 = rawW.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self)
-            accumulatorX += rawX.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) * w0
-            accumulatorY += rawY.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) * w0
-            accumulatorX2 += rawX.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self) * w1
-            accumulatorY2 += rawY.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self) * w1
-            index += 16
+    static func attentionScores(
+        query: UnsafePointer<Float>, keys: UnsafePointer<Float>, stride: Int, count: Int, width: Int, scale: Float,
+        into scores: UnsafeMutablePointer<Float>, portable: Bool = !hasAVX2
+    ) {
+        if portable {
+            peft_attention_scores_portable(query, keys, stride, count, width, scale, scores)
+        } else {
+            peft_attention_scores_avx2(query, keys, stride, count, width, scale, scores)
         }
-        var sumX = (accumulatorX + accumulatorX2).sum(), sumY = (accumulatorY + accumulatorY2).sum()
-        while index < k {
-            sumX += x[index] * w[index]
-            sumY += y[index] * w[index]
-            index += 1
+    }
+
+    /// `output = Σ_j weights[j] · (values + j·stride)` for `j < count`, vectors of `width` elements;
+    /// zero weights are skipped.
+    @inline(__always)
+    static func weightedSum(
+        weights: UnsafePointer<Float>, values: UnsafePointer<Float>, stride: Int, count: Int, width: Int,
+        into output: UnsafeMutablePointer<Float>, portable: Bool = !hasAVX2
+    ) {
+        if portable {
+            peft_weighted_sum_portable(weights, values, stride, count, width, output)
+        } else {
+            peft_weighted_sum_avx2(weights, values, stride, count, width, output)
         }
-        return (sumX, sumY)
     }
 }

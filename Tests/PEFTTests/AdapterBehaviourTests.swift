@@ -29,10 +29,15 @@ struct AdapterBehaviourTests {
     @Test("A batch routed to different adapters, and to none, equals running each row alone")
     func mixedRoutingEqualsSingleRows() throws {
         let model = try tinyBackbone()
-        let adapters = try everyAdapter(for: model).map(\.adapter)
-        let rows: [[Int]] = [[3, 7, 1, 9], [8, 2, 30, 5, 6], [4, 4], [9, 1, 2], [5, 5, 5, 5, 5, 5], [11, 12, 13]]
-        let instruction = [2, 3, 2, 3, 4, 1]
-        let assignment: [Int?] = [0, 1, nil, 2, 3, 1]
+        // A second LoRA on other projections, so two low-rank groups of several rows each share the
+        // batch (the grouped products of serving) beside the prefix adapters.
+        let secondLoRA = try LoRAAdapter(
+            model: model, configuration: LoRAConfiguration(rank: 3, alpha: 3, targetModules: [.key, .value, .output, .up]), seed: 5)
+        try perturb(secondLoRA, seed: 98)
+        let adapters = try everyAdapter(for: model).map(\.adapter) + [secondLoRA]
+        let rows: [[Int]] = [[3, 7, 1, 9], [8, 2, 30, 5, 6], [4, 4], [9, 1, 2], [5, 5, 5, 5, 5, 5], [11, 12, 13], [6, 2], [7, 7, 1], [2, 9, 4, 4]]
+        let instruction = [2, 3, 2, 3, 4, 1, 1, 2, 3]
+        let assignment: [Int?] = [0, 1, nil, 2, 3, 1, 4, 0, 4]
         let mixed = try GradientMode.withoutGradients {
             try model(TokenBatch(rows: rows, instructionLengths: instruction),
                       hooks: AdapterRouter(adapters: adapters, assignment: assignment)).value

@@ -212,3 +212,49 @@ struct KernelTests {
         #expect(throws: TensorError.self) { try LinearAlgebra.svd(Tensor.zeros([0, 3])) }
     }
 }
+
+@Suite("Attention over one cache per row")
+struct PerRowAttentionTests {
+    @Test("Rows with their own caches, lengths and masks equal each row's own batch-of-one attention")
+    func perRowCaches() throws {
+        // Three rows, grouped heads, capacity 9: different fill levels, a masked slot, 1 and 3 queries.
+        for queries in [1, 3] {
+            let query = randomTensor([3, queries, 4, 8], seed: 30)
+            let keys = (0..<3).map { randomTensor([1, 9, 2, 8], seed: 31 + UInt64($0)) }
+            let values = (0..<3).map { randomTensor([1, 9, 2, 8], seed: 41 + UInt64($0)) }
+            let lengths = [4, 9, 6]
+            var masks = [[Bool]](repeating: [Bool](repeating: true, count: 9), count: 3)
+            masks[0][1] = false
+            masks[2][0] = false
+            masks[2][8] = false  // past the row's length: never read
+            let together = try Attention.forward(query: query, keys: keys, values: values, keyLengths: lengths, keyMasks: masks)
+            for row in 0..<3 {
+                let (alone, _) = try Attention.forward(
+                    query: query.slice(alongAxis: 0, row..<(row + 1)), key: keys[row], value: values[row], keyLength: lengths[row],
+                    keyMask: masks[row], causal: true, saveProbabilities: false)
+                #expect(maxDifference(try together.slice(alongAxis: 0, row..<(row + 1)), alone) == 0, "row \(row), \(queries) queries")
+            }
+        }
+        let query = randomTensor([2, 1, 4, 8], seed: 1), cache = randomTensor([1, 4, 2, 8], seed: 2)
+        #expect(throws: TensorError.self) {
+            try Attention.forward(query: query, keys: [cache], values: [cache], keyLengths: [2], keyMasks: [[true, true, true, true]])
+        }
+        #expect(throws: TensorError.self) {
+            try Attention.forward(query: query, keys: [cache, cache], values: [cache, cache], keyLengths: [2, 5],
+                                  keyMasks: [[true, true, true, true], [true, true, true, true]])
+        }
+    }
+
+    @Test("A single query (a decoding step) through the dot-product path matches the naive loops")
+    func singleQuery() throws {
+        let tests = KernelTests()
+        let q = randomTensor([2, 1, 4, 16], seed: 50)
+        let k = randomTensor([2, 7, 2, 16], seed: 51), v = randomTensor([2, 7, 2, 16], seed: 52)
+        var mask = [Bool](repeating: true, count: 14)
+        mask[3] = false
+        mask[7] = false
+        let (out, _) = try Attention.forward(query: q, key: k, value: v, keyMask: mask, causal: true, saveProbabilities: false)
+        let expected = tests.naiveAttention(q: q, k: k, v: v, keyMask: mask, causal: true)
+        #expect(zip(out.scalars, expected).allSatisfy { abs($0 - $1) < 1e-5 })
+    }
+}

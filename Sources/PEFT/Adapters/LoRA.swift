@@ -119,6 +119,8 @@ public final class LoRAAdapter: Adapter {
     public let configuration: LoRAConfiguration
     /// Per adapted module path (`model.layers.3.self_attn.q_proj`), its `A` and `B`.
     public let factors: [String: (a: Variable, b: Variable)]
+    /// ``factors`` by layer and projection, for the per-token hooks (no module path strings).
+    private let factorTable: [Int: [Projection: (a: Variable, b: Variable)]]
     public let namedParameters: [(name: String, variable: Variable)]
     public var isTraining = false
     private var dropoutGenerator: SeededGenerator
@@ -154,6 +156,7 @@ public final class LoRAAdapter: Adapter {
         try ConfigurationCoding.require(
             layers.allSatisfy { (0..<layerCount).contains($0) }, "layers_to_transform", "layers must be in 0..<\(layerCount)")
         var factors: [String: (a: Variable, b: Variable)] = [:]
+        var factorTable: [Int: [Projection: (a: Variable, b: Variable)]] = [:]
         var named: [(String, Variable)] = []
         for layer in layers.sorted() {
             for projection in configuration.targetModules {
@@ -162,11 +165,13 @@ public final class LoRAAdapter: Adapter {
                 let a = try parameter("base_model.model.\(path).lora_A.weight", [configuration.rank, weightShape[1]])
                 let b = try parameter("base_model.model.\(path).lora_B.weight", [weightShape[0], configuration.rank])
                 factors[path] = (a, b)
+                factorTable[layer, default: [:]][projection] = (a, b)
                 named += [(a.name ?? path, a), (b.name ?? path, b)]
             }
         }
         self.configuration = configuration
         self.factors = factors
+        self.factorTable = factorTable
         namedParameters = named
         dropoutGenerator = SeededGenerator(seed: seed &+ 0x10BA)
     }
@@ -174,9 +179,14 @@ public final class LoRAAdapter: Adapter {
     public func configurationData() throws -> Data { try ConfigurationCoding.encode(configuration) }
 
     public func projectionDelta(layer: Int, projection: Projection, input: Variable) throws -> Variable? {
-        guard let (a, b) = factors[projection.modulePath(layer: layer)] else { return nil }
+        guard let (a, b) = factorTable[layer]?[projection] else { return nil }
         let dropped = isTraining ? try input.dropout(probability: configuration.dropout, generator: &dropoutGenerator) : input
         return try Variable.linear(Variable.linear(dropped, weight: a), weight: b) * configuration.scale
+    }
+
+    public func lowRankUpdate(layer: Int, projection: Projection) -> LowRankUpdate? {
+        guard !isTraining || configuration.dropout == 0, let (a, b) = factorTable[layer]?[projection] else { return nil }
+        return try? LowRankUpdate(a: a.value, b: b.value, scale: configuration.scale)
     }
 
     /// Adds `scale · B·A` to every adapted weight of `model`; its outputs then equal the un-merged

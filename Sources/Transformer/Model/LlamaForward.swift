@@ -131,17 +131,14 @@ extension LlamaModel {
                 keyLength: plan.sequenceStart + sequence, keyMask: cache.masks[index], causal: true, saveProbabilities: false)
             attended = Variable(output)
         case let .perRow(caches):
-            var outputs: [Tensor] = []
             for (row, cache) in caches.enumerated() {
                 let rowRange = row..<(row + 1)
                 try cache.write(layer: index, keys: key.value.slice(alongAxis: 0, rowRange),
                                 values: value.value.slice(alongAxis: 0, rowRange), at: plan.rowStarts[row])
-                outputs.append(try Attention.forward(
-                    query: query.value.slice(alongAxis: 0, rowRange), key: cache.keys[index], value: cache.values[index],
-                    keyLength: plan.rowStarts[row] + sequence, keyMask: cache.masks[index], causal: true,
-                    saveProbabilities: false).output)
             }
-            attended = Variable(try Tensor.concatenate(outputs, alongAxis: 0))
+            attended = Variable(try Attention.forward(
+                query: query.value, keys: caches.map { $0.keys[index] }, values: caches.map { $0.values[index] },
+                keyLengths: caches.indices.map { plan.rowStarts[$0] + sequence }, keyMasks: caches.map { $0.masks[index] }))
         case .none:
             attended = try uncachedAttention()
         }
