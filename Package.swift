@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 //
 // Layers, each importing only the ones above it in this list:
-//   CBLAS (OpenBLAS + LAPACKE) → Tensor → Autograd → Transformer → PEFT → Comparison → peft (CLI), Examples.
+//   CBLAS (OpenBLAS + LAPACKE, and the few C SIMD kernels of kernels.h) → Tensor → Autograd → Transformer → PEFT → Comparison → peft (CLI), Examples.
 import PackageDescription
 
 let package = Package(
