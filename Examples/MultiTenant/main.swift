@@ -32,7 +32,7 @@ let requests: [(tenant: String?, instruction: String, word: String)] = [
 let start = Date()
 let answers = try await withThrowingTaskGroup(of: (Int, ServingResult).self) { group in
     for (index, request) in requests.enumerated() {
-        let prompt = try encoder.promptTokens(for: InstructionExample(instruction: request.instruction, input: request.word, output: ""))
+        let prompt = encoder.promptTokens(for: InstructionExample(instruction: request.instruction, input: request.word, output: ""))
         group.addTask {
             (index, try await engine.generate(ServingRequest(
                 prompt: prompt, adapter: request.tenant, instructionLength: prompt.count,

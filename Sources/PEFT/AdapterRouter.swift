@@ -130,7 +130,7 @@ public final class AdapterRouter: ForwardHooks {
         // Each group writes only its own rows of the output, so groups run in parallel.
         var failure: (any Error)?
         let lock = NSLock()
-        try output?.withUnsafeMutableBufferPointer { out in
+        output?.withUnsafeMutableBufferPointer { out in
             let out = UncheckedSendable(out)
             Parallel.forEach(lowRank.count) { groups in
                 do {

@@ -7,7 +7,7 @@ import Autograd
 struct OptimizerTests {
     @Test("AdamW's first steps match the closed form, with decoupled weight decay")
     func adamWMatchesClosedForm() throws {
-        let p = Variable(try Tensor([1.0, -2.0]), requiresGradient: true)
+        let p = Variable(Tensor([1.0, -2.0]), requiresGradient: true)
         let optimizer = AdamW(parameters: [p], learningRate: 0.1, weightDecay: 0.5)
         // Step 1 with g = [0.5, -1]: m̂ = g, v̂ = g², update = sign(g)·|g|/(|g| + ε) ≈ ±1.
         try p.accumulateGradient(Tensor([0.5, -1]))
@@ -25,8 +25,8 @@ struct OptimizerTests {
 
     @Test("A group's learning-rate multiplier scales its update")
     func groupMultiplier() throws {
-        let a = Variable(try Tensor([0]), requiresGradient: true)
-        let b = Variable(try Tensor([0]), requiresGradient: true)
+        let a = Variable(Tensor([0]), requiresGradient: true)
+        let b = Variable(Tensor([0]), requiresGradient: true)
         let optimizer = AdamW(groups: [ParameterGroup([a]), ParameterGroup([b], learningRateMultiplier: 0.1)], learningRate: 1)
         try a.accumulateGradient(Tensor([1]))
         try b.accumulateGradient(Tensor([1]))
@@ -36,7 +36,7 @@ struct OptimizerTests {
 
     @Test("SGD with momentum follows b ← μb + g, p ← p − lr·b")
     func sgdMomentum() throws {
-        let p = Variable(try Tensor([1]), requiresGradient: true)
+        let p = Variable(Tensor([1]), requiresGradient: true)
         let optimizer = SGD(groups: [ParameterGroup([p])], learningRate: 0.1, momentum: 0.9)
         for _ in 0..<2 {
             optimizer.zeroGradients()
@@ -48,8 +48,8 @@ struct OptimizerTests {
 
     @Test("Global-norm clipping rescales all gradients together and reports the norm")
     func clipping() throws {
-        let a = Variable(try Tensor([3]), requiresGradient: true)
-        let b = Variable(try Tensor([4]), requiresGradient: true)
+        let a = Variable(Tensor([3]), requiresGradient: true)
+        let b = Variable(Tensor([4]), requiresGradient: true)
         try a.accumulateGradient(Tensor([3]))
         try b.accumulateGradient(Tensor([4]))
         let norm = GradientClipping.clipGlobalNorm([a, b], maxNorm: 1)
