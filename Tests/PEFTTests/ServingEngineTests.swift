@@ -75,4 +75,50 @@ struct ServingEngineTests {
         await engine.unloadAdapter("tenant-a")
         #expect(await engine.adapterNames.isEmpty)
     }
+
+    @Test("A streamed request yields the tokens generate returns, one at a time, and onToken sees each")
+    func streaming() async throws {
+        let engine = try ServingEngine(model: try tinyBackbone(), maximumBatch: 2, cacheCapacity: 32)
+        let request = ServingRequest(prompt: [3, 7, 1], options: GenerationOptions(maxNewTokens: 5))
+        var streamed: [Int] = []
+        for try await token in engine.stream(request) { streamed.append(token) }
+        let seen = TokenLog()
+        let result = try await engine.generate(request) { token in seen.append(token) }
+        #expect(streamed == result.tokens)
+        #expect(seen.tokens == result.tokens)
+        #expect(result.tokens.count == 5)
+    }
+
+    @Test("Cancelling a request takes it out of the batch and returns its cache; the others finish")
+    func cancellation() async throws {
+        let engine = try ServingEngine(model: try tinyBackbone(), maximumBatch: 2, cacheCapacity: 2048)
+        let long = ServingRequest(prompt: [3, 7, 1], options: GenerationOptions(maxNewTokens: 2000))
+        let short = ServingRequest(prompt: [9, 2], options: GenerationOptions(maxNewTokens: 3))
+        let cancelled = Task { try await engine.generate(long) }
+        // The short request shares the batch with the long one; once it is done, cancel the long one.
+        var tokens = 0
+        for try await _ in engine.stream(short) { tokens += 1 }
+        #expect(tokens == 3)
+        cancelled.cancel()
+        await #expect(throws: CancellationError.self) { try await cancelled.value }
+        // Ending a stream early cancels its request too.
+        for try await _ in engine.stream(long) { break }
+        func idle() async -> Bool {
+            let status = await engine.status
+            return status.waiting == 0 && status.active == 0 && status.freeCaches == 2
+        }
+        for _ in 0..<200 where await !idle() { try await Task.sleep(nanoseconds: 10_000_000) }
+        let status = await engine.status
+        #expect(status.waiting == 0 && status.active == 0 && status.freeCaches == 2, "\(status)")
+        let after = try await engine.generate(short)
+        #expect(after.tokens.count == 3)
+    }
+}
+
+/// Tokens collected from a `@Sendable` callback.
+final class TokenLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var collected: [Int] = []
+    var tokens: [Int] { lock.withLock { collected } }
+    func append(_ token: Int) { lock.withLock { collected.append(token) } }
 }

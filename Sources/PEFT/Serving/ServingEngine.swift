@@ -36,11 +36,11 @@ public struct ServingResult: Sendable {
 /// by name, and requests batched together whatever adapter they use.
 ///
 /// Continuous batching: a request joins the running batch between decoding steps — its prompt is
-/// prefilled on its own (IAPT's generators and prompt tuning's virtual tokens run then, once, and
-/// their keys and values stay in the request's cache) — then decodes together with every other
-/// active request, one token per step; it leaves as soon as it is done. Each decoding step routes
-/// rows to their adapters through ``AdapterRouter``, so the LoRA rows of one adapter share one pair
-/// of small products per projection. KV caches come from a pool of ``maximumBatch`` caches of
+/// prefilled together with the other requests waiting at that moment (IAPT's generators and prompt
+/// tuning's virtual tokens run then, once, and their keys and values stay in the request's cache) —
+/// then decodes together with every other active request, one token per step; it leaves as soon as
+/// it is done. Each decoding step routes rows to their adapters through ``AdapterRouter``, so the
+/// rows of one low-rank adapter (LoRA) share one pair of small products per projection. KV caches come from a pool of ``maximumBatch`` caches of
 /// ``cacheCapacity`` slots, reused across requests: memory is bounded whatever the load.
 ///
 /// An actor: submit from any number of tasks; results come back in each caller's own task. The
@@ -58,10 +58,13 @@ public actor ServingEngine {
     private var waiting: [Pending] = []
     private var active: [Running] = []
     private var isRunning = false
+    private var nextRequestID: UInt64 = 0
 
     private struct Pending {
+        let id: UInt64
         let request: ServingRequest
         let submitted: Double
+        let onToken: (@Sendable (Int) -> Void)?
         let continuation: CheckedContinuation<ServingResult, any Error>
     }
 
@@ -110,10 +113,24 @@ public actor ServingEngine {
     /// The names of the resident adapters, sorted.
     public var adapterNames: [String] { adapters.keys.sorted() }
 
+    /// What the engine is doing: requests waiting to be admitted, requests decoding, and caches free.
+    public struct Status: Sendable, Equatable {
+        public let waiting: Int, active: Int, freeCaches: Int
+    }
+
+    /// A snapshot of the queue and the cache pool.
+    public var status: Status { Status(waiting: waiting.count, active: active.count, freeCaches: freeCaches.count) }
+
     /// Generates for `request`, waiting for its turn in the batch.
+    ///
+    /// Cancelling the calling task takes the request out of the queue or out of the running batch
+    /// at the next step (its cache returns to the pool) and throws `CancellationError`.
+    /// - Parameter onToken: called with each generated token as soon as it is chosen, on the
+    ///   engine's executor (keep it short: hand the token on, do not compute).
     /// - Throws: ``AdapterError/mismatch(_:)`` for an unknown adapter or a request that does not fit a
-    ///   cache; ``ModelError`` for an invalid prompt or sampling settings.
-    public func generate(_ request: ServingRequest) async throws -> ServingResult {
+    ///   cache; ``ModelError`` for an invalid prompt or sampling settings; `CancellationError`.
+    public func generate(_ request: ServingRequest, onToken: (@Sendable (Int) -> Void)? = nil) async throws -> ServingResult {
+        try Task.checkCancellation()
         if let name = request.adapter, adapters[name] == nil {
             throw AdapterError.mismatch("no resident adapter named '\(name)' (resident: \(adapterNames))")
         }
@@ -125,17 +142,54 @@ public actor ServingEngine {
         }
         _ = try Sampler(request.options.sampling, seed: request.options.seed)
         let submitted = Self.now()
-        return try await withCheckedThrowingContinuation { continuation in
-            waiting.append(Pending(request: request, submitted: submitted, continuation: continuation))
-            if !isRunning {
-                isRunning = true
-                Task { await self.run() }
+        let id = nextRequestID
+        nextRequestID += 1
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                waiting.append(Pending(id: id, request: request, submitted: submitted, onToken: onToken, continuation: continuation))
+                if !isRunning {
+                    isRunning = true
+                    Task { await self.run() }
+                }
             }
+        } onCancel: {
+            Task { await self.cancel(id) }
         }
     }
 
-    /// The batching loop: admit, decode one step, deliver, until no work is left.
+    /// The generated tokens of `request` as they are chosen; the stream ends after the last one and
+    /// throws what ``generate(_:onToken:)`` throws. Ending the iteration early (or cancelling the
+    /// iterating task) cancels the request.
+    public nonisolated func stream(_ request: ServingRequest) -> AsyncThrowingStream<Int, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    _ = try await self.generate(request) { continuation.yield($0) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// Takes request `id` out of the queue, or out of the batch (its cache is freed at the end of
+    /// the current step), failing it with `CancellationError`; nothing if it has already finished.
+    private func cancel(_ id: UInt64) {
+        if let index = waiting.firstIndex(where: { $0.id == id }) {
+            waiting.remove(at: index).continuation.resume(throwing: CancellationError())
+        } else if let index = active.firstIndex(where: { $0.pending.id == id && !$0.isFinished }) {
+            fail(index, CancellationError())
+            deliverFinished()
+        }
+    }
+
+    /// The batching loop: admit, decode one step, deliver, until no work is left. It starts by
+    /// yielding once, so that requests submitted together (a burst from many tasks) are waiting by
+    /// the first admission and share one prefill, rather than the first prefilling alone.
     private func run() async {
+        await Task.yield()
         while !waiting.isEmpty || !active.isEmpty {
             admitWaiting()
             decodeActive()
@@ -191,6 +245,7 @@ public actor ServingEngine {
             try shared.copyRow(row, into: member.cache)
             var sampler = try Sampler(member.pending.request.options.sampling, seed: member.pending.request.options.seed)
             let token = sampler.next(logits.scalars[(row * vocabulary)..<((row + 1) * vocabulary)])
+            member.pending.onToken?(token)
             let options = member.pending.request.options
             return Running(
                 pending: member.pending, adapter: rowAdapters[row], cache: member.cache, sampler: sampler, generated: [token],
@@ -221,6 +276,7 @@ public actor ServingEngine {
                     let token = active[index].sampler.next(logits.scalars[(position * vocabulary)..<((position + 1) * vocabulary)])
                     active[index].generated.append(token)
                     active[index].nextToken = token
+                    active[index].pending.onToken?(token)
                     let options = active[index].pending.request.options
                     active[index].isFinished = options.stopTokens.contains(token) || active[index].generated.count >= options.maxNewTokens
                 }

@@ -1,0 +1,233 @@
+import Foundation
+import Transformer
+
+/// A JSON Lines front end to a ``ServingEngine`` (what `peft serve` runs on standard input and
+/// output): one command per input line, one event per output line.
+///
+/// Every request line is submitted at once, so requests that arrive together share batches, and
+/// events of different requests interleave as they happen; each event carries its request's `id`.
+///
+/// Commands (objects; keys in snake case):
+/// - generate: `{"id": "r1", "prompt": "text"}` or `{"id": "r1", "tokens": [1, 2]}`, with optional
+///   `adapter` (a resident adapter's name), `instruction_length` (leading prompt tokens that are the
+///   instruction, for IAPT; default all), `max_tokens` (64), `temperature` (0: greedy), `top_k`,
+///   `top_p`, `seed` (0), `stop` (extra stop token ids; the tokenizer's and the model's EOS always
+///   stop) and `stream` (`true`: one event per token before the result);
+/// - `{"id": "a", "load": "name", "path": "adapter-folder"}`, `{"id": "b", "unload": "name"}`;
+/// - `{"id": "c", "status": true}`: resident adapters and the engine's queue.
+///
+/// Events: `{"id", "token", "text"?}` per streamed token (`text` is the new text once it decodes
+/// to whole characters); `{"id", "tokens", "text"?, "finish_reason": "stop"|"length", "ttft_ms",
+/// "total_ms"}` at the end of a request; `{"id", "loaded"}`, `{"id", "unloaded"}`,
+/// `{"id", "adapters", "waiting", "active", "free_caches"}`; and `{"id", "error"}` for anything that
+/// fails — a line that is not a command gets an error naming its line number, and the server goes
+/// on with the next line.
+public struct JSONLinesServer: Sendable {
+    private let engine: ServingEngine
+    private let tokenizer: (any Tokenizer)?
+    private let stopTokens: Set<Int>
+
+    /// A front end to `engine`.
+    /// - Parameters:
+    ///   - tokenizer: encodes `prompt` text and decodes generated text; without one, requests must
+    ///     give `tokens` and events carry no `text`.
+    ///   - stopTokens: tokens that end every request (the model's and the tokenizer's EOS).
+    public init(engine: ServingEngine, tokenizer: (any Tokenizer)?, stopTokens: Set<Int>) {
+        self.engine = engine
+        self.tokenizer = tokenizer
+        self.stopTokens = stopTokens
+    }
+
+    /// Handles every line of `lines` (blank lines are skipped) and returns when the input has ended
+    /// and every command has answered.
+    /// - Parameter write: receives each event as one line of JSON (no newline); calls are serial.
+    public func serve<Lines: AsyncSequence & Sendable>(
+        _ lines: Lines, write: @escaping @Sendable (String) async -> Void
+    ) async throws where Lines.Element == String {
+        let output = EventWriter(write)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var number = 0
+            for try await line in lines {
+                number += 1
+                guard !line.allSatisfy(\.isWhitespace) else { continue }
+                let lineNumber = number
+                group.addTask { await handle(line, number: lineNumber, output: output) }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    private func handle(_ line: String, number: Int, output: EventWriter) async {
+        let command: Command
+        do {
+            command = try JSONDecoder().decode(Command.self, from: Data(line.utf8))
+        } catch {
+            await output.send(Event(id: nil, error: "line \(number): not a command: \(Self.describe(error))"))
+            return
+        }
+        do {
+            if let name = command.load {
+                guard let path = command.path else { throw ServingCommandError("'load' needs a 'path'") }
+                try await engine.loadAdapter(at: URL(fileURLWithPath: path), as: name)
+                await output.send(Event(id: command.id, loaded: name))
+            } else if let name = command.unload {
+                await engine.unloadAdapter(name)
+                await output.send(Event(id: command.id, unloaded: name))
+            } else if command.status == true {
+                let status = await engine.status
+                var event = Event(id: command.id, adapters: await engine.adapterNames)
+                (event.waiting, event.active, event.freeCaches) = (status.waiting, status.active, status.freeCaches)
+                await output.send(event)
+            } else {
+                try await generate(command, output: output)
+            }
+        } catch {
+            await output.send(Event(id: command.id, error: Self.describe(error)))
+        }
+    }
+
+    private func generate(_ command: Command, output: EventWriter) async throws {
+        let prompt: [Int]
+        switch (command.prompt, command.tokens) {
+        case let (text?, nil):
+            guard let tokenizer else { throw ServingCommandError("this server has no tokenizer: give 'tokens', not 'prompt'") }
+            prompt = tokenizer.encode(text, addSpecialTokens: true)
+        case let (nil, tokens?): prompt = tokens
+        default: throw ServingCommandError("give exactly one of 'prompt' and 'tokens'")
+        }
+        let temperature = command.temperature ?? 0
+        guard temperature >= 0, temperature.isFinite else { throw ServingCommandError("'temperature' must be ≥ 0") }
+        if let length = command.instructionLength, !(0...prompt.count).contains(length) {
+            throw ServingCommandError("'instruction_length' \(length) is outside 0...\(prompt.count) prompt tokens")
+        }
+        let stops = stopTokens.union(command.stop ?? [])
+        let request = ServingRequest(
+            prompt: prompt, adapter: command.adapter, instructionLength: command.instructionLength,
+            options: GenerationOptions(
+                maxNewTokens: command.maxTokens ?? 64,
+                sampling: temperature == 0 ? .greedy : .sample(temperature: temperature, topK: command.topK, topP: command.topP),
+                seed: command.seed ?? 0, stopTokens: stops))
+        let result: ServingResult
+        if command.stream == true {
+            // The engine hands each token over as it is chosen; this task announces it (decoding the
+            // text here, off the engine's executor) while the request runs as a child task.
+            let (tokens, continuation) = AsyncStream.makeStream(of: Int.self)
+            async let outcome = Self.generate(request, on: engine, announcing: continuation)
+            var generated: [Int] = [], printed = ""
+            for await token in tokens {
+                generated.append(token)
+                var event = Event(id: command.id, token: token)
+                if let tokenizer, let text = try? tokenizer.decode(generated, skipSpecialTokens: true),
+                   text.hasPrefix(printed), !text.hasSuffix("\u{FFFD}") {
+                    // Only once the text is stable: a multi-byte character may span tokens.
+                    event.text = String(text.dropFirst(printed.count))
+                    printed = text
+                }
+                await output.send(event)
+            }
+            result = try await outcome
+        } else {
+            result = try await engine.generate(request)
+        }
+        var event = Event(id: command.id, tokens: result.tokens)
+        event.text = try tokenizer?.decode(result.tokens, skipSpecialTokens: true)
+        event.finishReason = result.tokens.last.map(stops.contains) == true ? "stop" : "length"
+        event.ttftMilliseconds = (result.timeToFirstToken * 1e4).rounded() / 10
+        event.totalMilliseconds = (result.totalTime * 1e4).rounded() / 10
+        await output.send(event)
+    }
+
+    private static func generate(
+        _ request: ServingRequest, on engine: ServingEngine, announcing tokens: AsyncStream<Int>.Continuation
+    ) async throws -> ServingResult {
+        defer { tokens.finish() }
+        return try await engine.generate(request) { tokens.yield($0) }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let error = error as? DecodingError {
+            switch error {
+            case let .typeMismatch(_, context), let .valueNotFound(_, context), let .keyNotFound(_, context),
+                 let .dataCorrupted(context):
+                let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+                return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
+            @unknown default: return "\(error)"
+            }
+        }
+        return (error as? LocalizedError)?.errorDescription ?? "\(error)"
+    }
+
+    /// One input line.
+    private struct Command: Decodable {
+        var identifier: Identifier?
+        var prompt: String?, tokens: [Int]?, adapter: String?, instructionLength: Int?
+        var maxTokens: Int?, temperature: Float?, topK: Int?, topP: Float?, seed: UInt64?, stop: [Int]?, stream: Bool?
+        var load: String?, path: String?, unload: String?, status: Bool?
+
+        /// The id to echo, as a string.
+        var id: String? { identifier?.text }
+
+        enum CodingKeys: String, CodingKey {
+            case identifier = "id", prompt, tokens, adapter, instructionLength = "instruction_length", maxTokens = "max_tokens"
+            case temperature, topK = "top_k", topP = "top_p", seed, stop, stream, load, path, unload, status
+        }
+    }
+
+    /// A command's id: a string or an integer.
+    private struct Identifier: Decodable {
+        let text: String
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let number = try? container.decode(Int.self) {
+                text = String(number)
+            } else {
+                text = try container.decode(String.self)
+            }
+        }
+    }
+
+    /// One output line; absent fields are left out.
+    struct Event: Encodable {
+        var id: String?
+        var token: Int?, tokens: [Int]?, text: String?, finishReason: String?
+        var ttftMilliseconds: Double?, totalMilliseconds: Double?
+        var loaded: String?, unloaded: String?, adapters: [String]?
+        var waiting: Int?, active: Int?, freeCaches: Int?
+        var error: String?
+
+        init(id: String?, token: Int? = nil, tokens: [Int]? = nil, loaded: String? = nil, unloaded: String? = nil,
+             adapters: [String]? = nil, error: String? = nil) {
+            (self.id, self.token, self.tokens, self.loaded, self.unloaded, self.adapters, self.error) =
+                (id, token, tokens, loaded, unloaded, adapters, error)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, token, tokens, text, finishReason = "finish_reason", ttftMilliseconds = "ttft_ms"
+            case totalMilliseconds = "total_ms", loaded, unloaded, adapters, waiting, active, freeCaches = "free_caches", error
+        }
+    }
+}
+
+/// A command that `JSONLinesServer` cannot run, with the reason.
+struct ServingCommandError: LocalizedError {
+    let reason: String
+    init(_ reason: String) { self.reason = reason }
+    var errorDescription: String? { reason }
+}
+
+/// Serialises events onto the writer, one JSON line each.
+private actor EventWriter {
+    private let write: @Sendable (String) async -> Void
+    private let encoder = JSONEncoder()
+
+    init(_ write: @escaping @Sendable (String) async -> Void) {
+        self.write = write
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    }
+
+    func send(_ event: JSONLinesServer.Event) async {
+        guard let data = try? encoder.encode(event) else { return }
+        await write(String(decoding: data, as: UTF8.self))
+    }
+}
