@@ -76,6 +76,53 @@ struct ServingEngineTests {
         #expect(await engine.adapterNames.isEmpty)
     }
 
+    @Test("A request that cannot fit fails alone; requests that fit alone but not padded together are served in turn")
+    func admission() async throws {
+        let engine = try ServingEngine(model: try tinyBackbone(), maximumBatch: 4, cacheCapacity: 16)
+        let requests = [
+            ServingRequest(prompt: [1], options: GenerationOptions(maxNewTokens: 15)),           // 16 slots alone
+            ServingRequest(prompt: [2, 3, 4, 5, 6, 7], options: GenerationOptions(maxNewTokens: 10)),  // 16 alone
+            ServingRequest(prompt: [8, 9], options: GenerationOptions(maxNewTokens: 40)),         // never fits
+            ServingRequest(prompt: [10, 11], options: GenerationOptions(maxNewTokens: 3)),
+        ]
+        let outcomes = await withTaskGroup(of: (Int, Result<ServingResult, any Error>).self) { group in
+            for (index, request) in requests.enumerated() {
+                group.addTask {
+                    do { return (index, .success(try await engine.generate(request))) } catch { return (index, .failure(error)) }
+                }
+            }
+            var outcomes: [Int: Result<ServingResult, any Error>] = [:]
+            for await (index, outcome) in group { outcomes[index] = outcome }
+            return outcomes
+        }
+        #expect((try? outcomes[0]?.get())?.tokens.count == 15)
+        #expect((try? outcomes[1]?.get())?.tokens.count == 10)
+        #expect((try? outcomes[3]?.get())?.tokens.count == 3)
+        #expect(throws: AdapterError.self) { try outcomes[2]?.get() }
+    }
+
+    @Test("A request whose adapter fails at prefill fails alone; the requests prefilled with it are served")
+    func failingAdapter() async throws {
+        let engine = try ServingEngine(model: try tinyBackbone(), maximumBatch: 4, cacheCapacity: 32)
+        try await engine.addAdapter(as: "broken") { _ in BrokenPrefixAdapter() }
+        let requests = [
+            ServingRequest(prompt: [1, 2], options: GenerationOptions(maxNewTokens: 3)),
+            ServingRequest(prompt: [3, 4], adapter: "broken", options: GenerationOptions(maxNewTokens: 3)),
+            ServingRequest(prompt: [5], options: GenerationOptions(maxNewTokens: 3)),
+        ]
+        let outcomes = await withTaskGroup(of: (Int, Bool).self) { group in
+            for (index, request) in requests.enumerated() {
+                group.addTask { (index, (try? await engine.generate(request))?.tokens.count == 3) }
+            }
+            var served = [Bool](repeating: false, count: requests.count)
+            for await (index, ok) in group { served[index] = ok }
+            return served
+        }
+        #expect(outcomes == [true, false, true])
+        let status = await engine.status
+        #expect(status.freeCaches == 4 && status.active == 0, "\(status)")
+    }
+
     @Test("A streamed request yields the tokens generate returns, one at a time, and onToken sees each")
     func streaming() async throws {
         let engine = try ServingEngine(model: try tinyBackbone(), maximumBatch: 2, cacheCapacity: 32)
@@ -121,4 +168,16 @@ final class TokenLog: @unchecked Sendable {
     private var collected: [Int] = []
     var tokens: [Int] { lock.withLock { collected } }
     func append(_ token: Int) { lock.withLock { collected.append(token) } }
+}
+
+/// An adapter that declares virtual input tokens and never gives them: every forward pass with it
+/// throws.
+final class BrokenPrefixAdapter: Adapter {
+    static let peftType = "BROKEN"
+    var isTraining = false
+    var namedParameters: [(name: String, variable: Variable)] { [] }
+    var inputPrefixLength: Int { 2 }
+    init() {}
+    init(configuration: Data, weights: any TensorSource, model: LlamaModel) throws {}
+    func configurationData() throws -> Data { Data("{}".utf8) }
 }

@@ -96,7 +96,10 @@ public struct JSONLinesServer: Sendable {
         default: throw ServingCommandError("give exactly one of 'prompt' and 'tokens'")
         }
         let temperature = command.temperature ?? 0
-        guard temperature >= 0, temperature.isFinite else { throw ServingCommandError("'temperature' must be ≥ 0") }
+        guard temperature >= 0, Float(temperature).isFinite else {
+            throw ServingCommandError("'temperature' must be a finite number ≥ 0, got \(temperature)")
+        }
+        guard command.seed.map({ $0 >= 0 }) ?? true else { throw ServingCommandError("'seed' must be ≥ 0") }
         if let length = command.instructionLength, !(0...prompt.count).contains(length) {
             throw ServingCommandError("'instruction_length' \(length) is outside 0...\(prompt.count) prompt tokens")
         }
@@ -105,8 +108,9 @@ public struct JSONLinesServer: Sendable {
             prompt: prompt, adapter: command.adapter, instructionLength: command.instructionLength,
             options: GenerationOptions(
                 maxNewTokens: command.maxTokens ?? 64,
-                sampling: temperature == 0 ? .greedy : .sample(temperature: temperature, topK: command.topK, topP: command.topP),
-                seed: command.seed ?? 0, stopTokens: stops))
+                sampling: temperature == 0
+                    ? .greedy : .sample(temperature: Float(temperature), topK: command.topK, topP: command.topP.map(Float.init)),
+                seed: UInt64(command.seed ?? 0), stopTokens: stops))
         let result: ServingResult
         if command.stream == true {
             // The engine hands each token over as it is chosen; this task announces it (decoding the
@@ -161,7 +165,7 @@ public struct JSONLinesServer: Sendable {
     private struct Command: Decodable {
         var identifier: Identifier?
         var prompt: String?, tokens: [Int]?, adapter: String?, instructionLength: Int?
-        var maxTokens: Int?, temperature: Float?, topK: Int?, topP: Float?, seed: UInt64?, stop: [Int]?, stream: Bool?
+        var maxTokens: Int?, temperature: Double?, topK: Int?, topP: Double?, seed: Int64?, stop: [Int]?, stream: Bool?
         var load: String?, path: String?, unload: String?, status: Bool?
 
         /// The id to echo, as a string.

@@ -63,6 +63,8 @@ public actor ServingEngine {
     private struct Pending {
         let id: UInt64
         let request: ServingRequest
+        /// The adapter resolved at submission: unloading it later does not change this request.
+        let adapter: (any Adapter)?
         let submitted: Double
         let onToken: (@Sendable (Int) -> Void)?
         let continuation: CheckedContinuation<ServingResult, any Error>
@@ -107,7 +109,7 @@ public actor ServingEngine {
         adapters[name] = adapter
     }
 
-    /// Removes the adapter `name`; requests already running with it finish with it.
+    /// Removes the adapter `name`; requests already submitted with it, waiting or running, finish with it.
     public func unloadAdapter(_ name: String) { adapters[name] = nil }
 
     /// The names of the resident adapters, sorted.
@@ -131,11 +133,19 @@ public actor ServingEngine {
     ///   cache; ``ModelError`` for an invalid prompt or sampling settings; `CancellationError`.
     public func generate(_ request: ServingRequest, onToken: (@Sendable (Int) -> Void)? = nil) async throws -> ServingResult {
         try Task.checkCancellation()
-        if let name = request.adapter, adapters[name] == nil {
-            throw AdapterError.mismatch("no resident adapter named '\(name)' (resident: \(adapterNames))")
+        let adapter = try request.adapter.map { name in
+            guard let adapter = adapters[name] else {
+                throw AdapterError.mismatch("no resident adapter named '\(name)' (resident: \(adapterNames))")
+            }
+            return adapter
         }
         guard !request.prompt.isEmpty, request.options.maxNewTokens > 0 else {
             throw ModelError.invalidInput("a request needs a non-empty prompt and maxNewTokens ≥ 1")
+        }
+        let slots = Self.slots(request, adapter: adapter)
+        guard slots.prefix + slots.prompt + request.options.maxNewTokens <= cacheCapacity else {
+            throw AdapterError.mismatch(
+                "request needs \(slots.prefix + slots.prompt + request.options.maxNewTokens) cache slots (prefix, prompt and new tokens); the engine's caches hold \(cacheCapacity)")
         }
         if let bad = request.prompt.firstIndex(where: { !(0..<model.config.vocabSize).contains($0) }) {
             throw ModelError.invalidInput("prompt token \(request.prompt[bad]) at position \(bad) is outside the vocabulary of \(model.config.vocabSize)")
@@ -146,7 +156,8 @@ public actor ServingEngine {
         nextRequestID += 1
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                waiting.append(Pending(id: id, request: request, submitted: submitted, onToken: onToken, continuation: continuation))
+                waiting.append(Pending(
+                    id: id, request: request, adapter: adapter, submitted: submitted, onToken: onToken, continuation: continuation))
                 if !isRunning {
                     isRunning = true
                     Task { await self.run() }
@@ -201,25 +212,55 @@ public actor ServingEngine {
     /// Prefills the waiting requests that fit, together in one left-padded batch, then gives each
     /// its own cache (a copy of its row) and its first token.
     private func admitWaiting() {
+        // In order of arrival, every waiting request that still fits: a prefill batch is left-padded
+        // to its longest prompt and widest prefix, and each row's cache must hold that plus its new
+        // tokens. A request that does not fit this batch waits for the next (alone, it always fits).
         var group: [(pending: Pending, cache: KVCache)] = []
-        while active.count + group.count < maximumBatch, !waiting.isEmpty, let cache = freeCaches.popLast() {
-            group.append((waiting.removeFirst(), cache))
+        var (layerPrefix, inputPrefix, prompt) = (0, 0, 0)
+        var remaining: [Pending] = []
+        for pending in waiting {
+            guard active.count + group.count < maximumBatch, !freeCaches.isEmpty else {
+                remaining.append(pending)
+                continue
+            }
+            let slots = Self.slots(pending.request, adapter: pending.adapter)
+            let widened = (max(layerPrefix, slots.layer), max(inputPrefix, slots.input), max(prompt, slots.prompt))
+            let filled = widened.0 + widened.1 + widened.2
+            guard (group.map(\.pending) + [pending]).allSatisfy({ filled + $0.request.options.maxNewTokens <= cacheCapacity }) else {
+                remaining.append(pending)
+                continue
+            }
+            (layerPrefix, inputPrefix, prompt) = widened
+            group.append((pending, freeCaches.removeLast()))
         }
+        waiting = remaining
         guard !group.isEmpty else { return }
         do {
             active += try prefill(group)
         } catch {
-            for (pending, cache) in group {
-                cache.reset()
-                freeCaches.append(cache)
-                pending.continuation.resume(throwing: error)
+            // One bad request must not fail the others: alone, each gets its own outcome.
+            for member in group {
+                do {
+                    guard group.count > 1 else { throw error }
+                    active += try prefill([member])
+                } catch {
+                    member.cache.reset()
+                    freeCaches.append(member.cache)
+                    member.pending.continuation.resume(throwing: error)
+                }
             }
         }
     }
 
+    /// The cache slots a request takes before its new tokens: its adapter's prefixes and its prompt.
+    private static func slots(_ request: ServingRequest, adapter: (any Adapter)?) -> (layer: Int, input: Int, prompt: Int, prefix: Int) {
+        let (layer, input) = (adapter?.layerPrefixLength ?? 0, adapter?.inputPrefixLength ?? 0)
+        return (layer, input, request.prompt.count, layer + input)
+    }
+
     private func prefill(_ group: [(pending: Pending, cache: KVCache)]) throws -> [Running] {
         let requests = group.map(\.pending.request)
-        let rowAdapters = requests.map { request in request.adapter.flatMap { adapters[$0] } }
+        let rowAdapters = group.map(\.pending.adapter)
         var distinct: [any Adapter] = []
         let assignment = rowAdapters.map { adapter -> Int? in
             guard let adapter else { return nil }
