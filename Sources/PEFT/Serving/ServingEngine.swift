@@ -40,8 +40,9 @@ public struct ServingResult: Sendable {
 /// tuning's virtual tokens run then, once, and their keys and values stay in the request's cache) —
 /// then decodes together with every other active request, one token per step; it leaves as soon as
 /// it is done. Each decoding step routes rows to their adapters through ``AdapterRouter``, so the
-/// rows of one low-rank adapter (LoRA) share one pair of small products per projection. KV caches come from a pool of ``maximumBatch`` caches of
-/// ``cacheCapacity`` slots, reused across requests: memory is bounded whatever the load.
+/// rows of one low-rank adapter (LoRA) share one pair of small products per projection. KV caches
+/// come from a pool of ``maximumBatch`` caches of ``cacheCapacity`` slots, reused across requests:
+/// memory is bounded whatever the load.
 ///
 /// An actor: submit from any number of tasks; results come back in each caller's own task. The
 /// outputs equal those of ``LlamaModel/generate(prompts:options:hooks:instructionLengths:onToken:)``
@@ -282,17 +283,19 @@ public actor ServingEngine {
         let logits = try Self.lastLogits(model, batch, hooks: hooks, cache: shared)
         let vocabulary = model.config.vocabSize
         let now = Self.now()
-        return try group.enumerated().map { row, member in
+        let admitted = try group.enumerated().map { row, member in
             try shared.copyRow(row, into: member.cache)
             var sampler = try Sampler(member.pending.request.options.sampling, seed: member.pending.request.options.seed)
             let token = sampler.next(logits.scalars[(row * vocabulary)..<((row + 1) * vocabulary)])
-            member.pending.onToken?(token)
             let options = member.pending.request.options
             return Running(
                 pending: member.pending, adapter: rowAdapters[row], cache: member.cache, sampler: sampler, generated: [token],
                 firstTokenTime: now, nextToken: token,
                 isFinished: options.stopTokens.contains(token) || options.maxNewTokens == 1)
         }
+        // Announced only once the whole batch is admitted, so a retried prefill never repeats a token.
+        for running in admitted { running.pending.onToken?(running.nextToken) }
+        return admitted
     }
 
     /// One decoding step for every active row that is not finished, then delivers finished rows.
