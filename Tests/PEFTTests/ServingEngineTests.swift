@@ -123,6 +123,28 @@ struct ServingEngineTests {
         #expect(status.freeCaches == 4 && status.active == 0, "\(status)")
     }
 
+    @Test("A request whose adapter fails while decoding fails alone; the rows it decoded with go on unchanged")
+    func failingDecodeStep() async throws {
+        let reference = try tinyBackbone()
+        let engine = try ServingEngine(model: try tinyBackbone(), maximumBatch: 4, cacheCapacity: 32)
+        try await engine.addAdapter(as: "broken") { _ in BrokenDecodeAdapter() }
+        let prompts = [[1, 2, 3], [4, 5, 6], [7, 8]]
+        let expected = try prompts.map { try reference.generate(prompts: [$0], options: GenerationOptions(maxNewTokens: 4))[0] }
+        let outcomes = await withTaskGroup(of: (Int, [Int]?).self) { group in
+            for (index, prompt) in prompts.enumerated() {
+                let request = ServingRequest(prompt: prompt, adapter: index == 1 ? "broken" : nil, options: GenerationOptions(maxNewTokens: 4))
+                group.addTask { (index, (try? await engine.generate(request))?.tokens) }
+            }
+            var tokens = [[Int]?](repeating: nil, count: prompts.count)
+            for await (index, result) in group { tokens[index] = result }
+            return tokens
+        }
+        #expect(outcomes[0] == expected[0])
+        #expect(outcomes[1] == nil)
+        #expect(outcomes[2] == expected[2])
+        #expect(await engine.status.freeCaches == 4)
+    }
+
     @Test("A streamed request yields the tokens generate returns, one at a time, and onToken sees each")
     func streaming() async throws {
         let engine = try ServingEngine(model: try tinyBackbone(), maximumBatch: 2, cacheCapacity: 32)
@@ -180,4 +202,18 @@ final class BrokenPrefixAdapter: Adapter {
     init() {}
     init(configuration: Data, weights: any TensorSource, model: LlamaModel) throws {}
     func configurationData() throws -> Data { Data("{}".utf8) }
+}
+
+/// An adapter that works at prefill and throws at every decoding step (one token per row).
+final class BrokenDecodeAdapter: Adapter {
+    static let peftType = "BROKEN_DECODE"
+    var isTraining = false
+    var namedParameters: [(name: String, variable: Variable)] { [] }
+    init() {}
+    init(configuration: Data, weights: any TensorSource, model: LlamaModel) throws {}
+    func configurationData() throws -> Data { Data("{}".utf8) }
+    func projectionDelta(layer: Int, projection: Projection, input: Variable) throws -> Variable? {
+        guard input.shape.count == 3, input.shape[1] > 1 else { throw AdapterError.mismatch("this adapter cannot decode") }
+        return nil
+    }
 }

@@ -78,4 +78,27 @@ struct GenerationTests {
             try GradientMode.withoutGradients { try model(TokenBatch(rows: [[1, 2, 3, 4]]), cache: cache) }
         }
     }
+
+    @Test("A decoding step that throws leaves every row's cache as it was")
+    func failedStepRollsBack() throws {
+        let model = try tinyModel()
+        func prefilled(_ prompt: [Int]) throws -> KVCache {
+            let cache = try KVCache(config: model.config, batch: 1, capacity: 16)
+            _ = try GradientMode.withoutGradients { try model(TokenBatch(rows: [prompt]), cache: cache, logits: .last) }
+            return cache
+        }
+        let (first, second) = (try prefilled([1, 5, 9]), try prefilled([7, 2]))
+        let expected = try model.decodeStep(tokens: [4, 8], caches: [prefilled([1, 5, 9]), prefilled([7, 2])])
+        #expect(throws: ModelError.self) { try model.decodeStep(tokens: [4, 8], caches: [first, second], hooks: ThrowingHooks()) }
+        #expect(first.length == 3 && second.length == 2)
+        #expect(try model.decodeStep(tokens: [4, 8], caches: [first, second]).scalars == expected.scalars)
+    }
+}
+
+/// Hooks whose projection delta always throws (halfway through a forward pass).
+final class ThrowingHooks: ForwardHooks {
+    func projectionDelta(layer: Int, projection: Projection, input: Variable, context: ForwardContext) throws -> Variable? {
+        guard layer == 0, projection == .up else { return nil }
+        throw ModelError.invalidInput("this hook always fails")
+    }
 }

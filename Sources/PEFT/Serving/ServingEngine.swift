@@ -298,37 +298,52 @@ public actor ServingEngine {
         return admitted
     }
 
-    /// One decoding step for every active row that is not finished, then delivers finished rows.
+    /// One decoding step for every active row that is not finished, then delivers finished rows. If
+    /// the step fails (a custom adapter that throws, say), each row is stepped again alone, so only
+    /// the rows that fail on their own are failed.
     private func decodeActive() {
         let decoding = active.indices.filter { !active[$0].isFinished }
         if !decoding.isEmpty {
             do {
-                let rows = decoding.map { active[$0] }
-                let identities = rows.map { $0.adapter.map { ObjectIdentifier($0) } }
-                var distinct: [ObjectIdentifier] = []
-                var adaptersInStep: [any Adapter] = []
-                for row in rows {
-                    guard let adapter = row.adapter, !distinct.contains(ObjectIdentifier(adapter)) else { continue }
-                    distinct.append(ObjectIdentifier(adapter))
-                    adaptersInStep.append(adapter)
-                }
-                let assignment = identities.map { identity in identity.flatMap { distinct.firstIndex(of: $0) } }
-                let hooks = adaptersInStep.isEmpty ? nil : try AdapterRouter(adapters: adaptersInStep, assignment: assignment)
-                let logits = try model.decodeStep(tokens: rows.map(\.nextToken), caches: rows.map(\.cache), hooks: hooks)
-                let vocabulary = model.config.vocabSize
-                for (position, index) in decoding.enumerated() {
-                    let token = active[index].sampler.next(logits.scalars[(position * vocabulary)..<((position + 1) * vocabulary)])
-                    active[index].generated.append(token)
-                    active[index].nextToken = token
-                    active[index].pending.onToken?(token)
-                    let options = active[index].pending.request.options
-                    active[index].isFinished = options.stopTokens.contains(token) || active[index].generated.count >= options.maxNewTokens
-                }
+                try decode(decoding)
             } catch {
-                for index in decoding { fail(index, error) }
+                for index in decoding {
+                    do {
+                        guard decoding.count > 1 else { throw error }
+                        try decode([index])
+                    } catch {
+                        fail(index, error)
+                    }
+                }
             }
         }
         deliverFinished()
+    }
+
+    /// One decoding step for the active rows `indices`, routed to their adapters, and their next
+    /// tokens. On error nothing has changed (``LlamaModel/decodeStep(tokens:caches:hooks:)`` leaves
+    /// the caches as they were).
+    private func decode(_ indices: [Int]) throws {
+        let rows = indices.map { active[$0] }
+        var distinct: [ObjectIdentifier] = []
+        var adaptersInStep: [any Adapter] = []
+        for row in rows {
+            guard let adapter = row.adapter, !distinct.contains(ObjectIdentifier(adapter)) else { continue }
+            distinct.append(ObjectIdentifier(adapter))
+            adaptersInStep.append(adapter)
+        }
+        let assignment = rows.map { row in row.adapter.flatMap { distinct.firstIndex(of: ObjectIdentifier($0)) } }
+        let hooks = adaptersInStep.isEmpty ? nil : try AdapterRouter(adapters: adaptersInStep, assignment: assignment)
+        let logits = try model.decodeStep(tokens: rows.map(\.nextToken), caches: rows.map(\.cache), hooks: hooks)
+        let vocabulary = model.config.vocabSize
+        for (position, index) in indices.enumerated() {
+            let token = active[index].sampler.next(logits.scalars[(position * vocabulary)..<((position + 1) * vocabulary)])
+            active[index].generated.append(token)
+            active[index].nextToken = token
+            active[index].pending.onToken?(token)
+            let options = active[index].pending.request.options
+            active[index].isFinished = options.stopTokens.contains(token) || active[index].generated.count >= options.maxNewTokens
+        }
     }
 
     private func fail(_ index: Int, _ error: any Error) {

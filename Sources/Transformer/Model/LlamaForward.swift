@@ -40,7 +40,8 @@ extension LlamaModel {
     ///   - hooks: per-row adapter routing (``ForwardHooks``), for projection deltas such as LoRA's.
     /// - Returns: the logits of the next token, `[rows, vocab]`.
     /// - Throws: ``ModelError/invalidInput(_:)`` if counts differ, a cache is empty, holds more than one
-    ///   row or is full, or a token is outside the vocabulary.
+    ///   row or is full, or a token is outside the vocabulary; whatever the hooks throw. When the step
+    ///   throws, every cache is left as it was before it, so the rows can be stepped again.
     public func decodeStep(tokens: [Int], caches: [KVCache], hooks: (any ForwardHooks)? = nil) throws -> Tensor {
         guard tokens.count == caches.count, !caches.isEmpty, caches.allSatisfy({ $0.batch == 1 && $0.length > 0 }) else {
             throw ModelError.invalidInput("a decode step needs one token and one filled single-row cache per row")
@@ -48,8 +49,14 @@ extension LlamaModel {
         let batch = try TokenBatch(
             tokens: tokens, batch: tokens.count, length: 1, mask: Array(repeating: true, count: tokens.count),
             positions: Array(repeating: 0, count: tokens.count))
-        return try GradientMode.withoutGradients {
-            try forward(batch, hooks: hooks, binding: .perRow(caches), logits: .last).value.reshaped([tokens.count, config.vocabSize])
+        let before = caches.map { ($0.length, $0.nextPositions[0]) }
+        do {
+            return try GradientMode.withoutGradients {
+                try forward(batch, hooks: hooks, binding: .perRow(caches), logits: .last).value.reshaped([tokens.count, config.vocabSize])
+            }
+        } catch {
+            for (cache, (length, nextPosition)) in zip(caches, before) { cache.rollBack(to: length, nextPosition: nextPosition) }
+            throw error
         }
     }
 
@@ -280,6 +287,17 @@ enum CacheBinding {
 }
 
 extension KVCache {
+    /// Forgets the slots past `length` (their masks), as if the passes that filled them had not run;
+    /// the single row's next position becomes `nextPosition`.
+    func rollBack(to length: Int, nextPosition: Int) {
+        guard self.length > length else { return }
+        for layer in masks.indices {
+            for slot in length..<self.length { masks[layer][slot] = false }
+        }
+        self.length = length
+        nextPositions[0] = nextPosition
+    }
+
     /// Records the slots a forward pass is about to write: the validity of its sequence slots in
     /// every layer, the new fill level, and each row's next position. Called before the layers
     /// run, since attention reads the masks. After a forward pass throws, ``reset()`` the cache.
