@@ -5,7 +5,8 @@
 // the hot loops of decoding, where the wider vectors and fused multiply-adds of AVX2 + FMA decide
 // how close a step gets to the memory bandwidth. Each is compiled twice from the same source: once
 // with `target("avx2,fma")` and once portable; `peft_kernels_have_avx2()` tells the caller (once, at
-// start-up) which to use. Nothing here allocates or keeps state.
+// start-up) which to use. Nothing here allocates or keeps state. SwiftPM does not track this
+// header: after editing it, touch a file of Sources/Tensor so that Tensor is compiled again.
 #ifndef PEFT_KERNELS_H
 #define PEFT_KERNELS_H
 
