@@ -30,7 +30,7 @@ for round in 1 2; do
 done
 echo "-- curve"
 for t in 1 4 8 16 64; do
-  for m in base lora iapt; do
+  for m in base lora iapt prompt; do
     $P bench serve --config base --method $m --tenants $t --batch $(( t > 8 ? t : 8 )) --json
   done
 done
