@@ -122,9 +122,10 @@ extension Tensor {
             throw TensorError.outOfRange("gatherRows", "id \(ids[index]) at position \(index) for a table of \(rows) rows")
         }
         return Tensor.uninitialized([ids.count, width]) { out in
+            guard width > 0 else { return }
             withUnsafeBufferPointer { table in
                 for (row, id) in ids.enumerated() {
-                    for j in 0..<width { out[row * width + j] = table[id * width + j] }
+                    (out.baseAddress! + row * width).update(from: table.baseAddress! + id * width, count: width)
                 }
             }
         }
