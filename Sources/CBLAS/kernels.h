@@ -36,10 +36,9 @@ static inline bool peft_kernels_have_avx2(void) {
 // The body of the skinny product, shared by both compilations: for each weight row `j` in
 // `[j0, j1)`, the dot products with eight rows of `a` at once (then four, then one, for the rest),
 // so every weight element is loaded from memory once and used against every row (which stay in the
-// L1 cache).
-// One weight row against rows `first ..< first + ROWS` of `a`; `ROW_SUMS(F)` applies `F` to each
-// row's accumulator and offset (written out, since the compiler keeps named accumulators, not an
-// array, in registers).
+// L1 cache). `PEFT_SKINNY_BLOCK` takes one weight row against rows `first ..< first + ROWS` of `a`;
+// `FOR_EACH_ROW(F)` applies `F` to each row's accumulator and index, written out one by one, since
+// compilers keep named accumulators in registers but not an array of them.
 #define PEFT_SKINNY_BLOCK(ROWS, FOR_EACH_ROW)                                                        \
     for (; first + ROWS <= m; first += ROWS) {                                                       \
         const float *x = a + first * k;                                                              \
