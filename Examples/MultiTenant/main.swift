@@ -49,3 +49,15 @@ for (index, request) in requests.enumerated() {
     print("  [\(request.tenant ?? "base")] \(request.instruction) [\(request.word)] → \(text)   (first token after \(Int(result.timeToFirstToken * 1000)) ms)")
 }
 print(String(format: "\n%d requests for 3 tenants served together in %.2f s.", requests.count, Date().timeIntervalSince(start)))
+
+// Streaming: the tokens of one request as the engine chooses them (leaving the loop early would
+// cancel the request and free its place in the batch).
+let streamed = encoder.promptTokens(for: InstructionExample(instruction: "Uppercase the word.", input: "kimora", output: ""))
+print("\n  [capitals] Uppercase the word. [kimora] →", terminator: " ")
+for try await token in engine.stream(ServingRequest(
+    prompt: streamed, adapter: "capitals", instructionLength: streamed.count,
+    options: GenerationOptions(maxNewTokens: 12, stopTokens: [tokenizer.eosTokenID ?? 257]))) {
+    print(try tokenizer.decode([token], skipSpecialTokens: true), terminator: "")
+    fflush(nil)  // every output stream: show each token as it comes
+}
+print()
