@@ -53,3 +53,18 @@ struct ByteTokenizerJSONTests {
         #expect(bpe.bosTokenID == 256 && bpe.eosTokenID == 257)
     }
 }
+
+@Suite("Incremental decoding")
+struct IncrementalDecoderTests {
+    @Test("Text comes piece by piece, held back while a character's bytes are incomplete")
+    func heldBackUntilWhole() {
+        let tokenizer = ByteTokenizer()
+        var decoder = IncrementalDecoder(tokenizer: tokenizer)
+        let ids = tokenizer.encode("aé!", addSpecialTokens: false)  // "é" is two bytes, two tokens
+        #expect(ids.count == 4)
+        #expect(ids.map { decoder.append($0) } == ["a", nil, "é", "!"])
+        #expect(decoder.append(tokenizer.eosTokenID ?? 257) == "", "a special token adds no text")
+        #expect(decoder.text == "aé!" && decoder.tokens.count == 5)
+        #expect(decoder.append(100_000) == nil, "an id outside the vocabulary does not decode")
+    }
+}

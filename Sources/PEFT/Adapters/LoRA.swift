@@ -119,7 +119,7 @@ public final class LoRAAdapter: Adapter {
     public let configuration: LoRAConfiguration
     /// Per adapted module path (`model.layers.3.self_attn.q_proj`), its `A` and `B`.
     public let factors: [String: (a: Variable, b: Variable)]
-    /// ``factors`` by layer and projection, for the per-token hooks (no module path strings).
+    /// ``factors`` by layer and projection, for lookups without building module-path strings.
     private let factorTable: [Int: [Projection: (a: Variable, b: Variable)]]
     public let namedParameters: [(name: String, variable: Variable)]
     public var isTraining = false
@@ -202,7 +202,7 @@ public final class LoRAAdapter: Adapter {
     private func applyUpdate(to model: LlamaModel, sign: Float) throws {
         for layer in model.layers.indices {
             for projection in Projection.allCases {
-                guard let (a, b) = factors[projection.modulePath(layer: layer)] else { continue }
+                guard let (a, b) = factorTable[layer]?[projection] else { continue }
                 let update = try Tensor.matmul(b.value, a.value)
                 try model.layers[layer].weight(of: projection).value.addScaled(update, by: sign * configuration.scale)
             }

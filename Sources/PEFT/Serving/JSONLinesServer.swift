@@ -117,16 +117,10 @@ public struct JSONLinesServer: Sendable {
             // text here, off the engine's executor) while the request runs as a child task.
             let (tokens, continuation) = AsyncStream.makeStream(of: Int.self)
             async let outcome = Self.generate(request, on: engine, announcing: continuation)
-            var generated: [Int] = [], printed = ""
+            var decoder = tokenizer.map(IncrementalDecoder.init(tokenizer:))
             for await token in tokens {
-                generated.append(token)
                 var event = Event(id: command.id, token: token)
-                if let tokenizer, let text = try? tokenizer.decode(generated, skipSpecialTokens: true),
-                   text.hasPrefix(printed), !text.hasSuffix("\u{FFFD}") {
-                    // Only once the text is stable: a multi-byte character may span tokens.
-                    event.text = String(text.dropFirst(printed.count))
-                    printed = text
-                }
+                event.text = decoder?.append(token)
                 await output.send(event)
             }
             result = try await outcome

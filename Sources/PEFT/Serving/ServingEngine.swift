@@ -253,6 +253,19 @@ public actor ServingEngine {
         }
     }
 
+    /// Routes row `r` to `adapters[r]` (none where `nil`), each distinct adapter once; `nil` when no
+    /// row has an adapter.
+    private static func router(for adapters: [(any Adapter)?]) throws -> AdapterRouter? {
+        var distinct: [any Adapter] = []
+        let assignment = adapters.map { adapter -> Int? in
+            guard let adapter else { return nil }
+            if let index = distinct.firstIndex(where: { $0 === adapter }) { return index }
+            distinct.append(adapter)
+            return distinct.count - 1
+        }
+        return distinct.isEmpty ? nil : try AdapterRouter(adapters: distinct, assignment: assignment)
+    }
+
     /// The cache slots a request takes before its new tokens: its adapter's prefixes and its prompt.
     private static func slots(_ request: ServingRequest, adapter: (any Adapter)?) -> (layer: Int, input: Int, prompt: Int, prefix: Int) {
         let (layer, input) = (adapter?.layerPrefixLength ?? 0, adapter?.inputPrefixLength ?? 0)
@@ -262,14 +275,7 @@ public actor ServingEngine {
     private func prefill(_ group: [(pending: Pending, cache: KVCache)]) throws -> [Running] {
         let requests = group.map(\.pending.request)
         let rowAdapters = group.map(\.pending.adapter)
-        var distinct: [any Adapter] = []
-        let assignment = rowAdapters.map { adapter -> Int? in
-            guard let adapter else { return nil }
-            if let index = distinct.firstIndex(where: { $0 === adapter }) { return index }
-            distinct.append(adapter)
-            return distinct.count - 1
-        }
-        let hooks = distinct.isEmpty ? nil : try AdapterRouter(adapters: distinct, assignment: assignment)
+        let hooks = try Self.router(for: rowAdapters)
         let batch = try TokenBatch(
             rows: requests.map(\.prompt), padding: .left,
             instructionLengths: requests.map { $0.instructionLength ?? $0.prompt.count })
@@ -325,15 +331,7 @@ public actor ServingEngine {
     /// the caches as they were).
     private func decode(_ indices: [Int]) throws {
         let rows = indices.map { active[$0] }
-        var distinct: [ObjectIdentifier] = []
-        var adaptersInStep: [any Adapter] = []
-        for row in rows {
-            guard let adapter = row.adapter, !distinct.contains(ObjectIdentifier(adapter)) else { continue }
-            distinct.append(ObjectIdentifier(adapter))
-            adaptersInStep.append(adapter)
-        }
-        let assignment = rows.map { row in row.adapter.flatMap { distinct.firstIndex(of: ObjectIdentifier($0)) } }
-        let hooks = adaptersInStep.isEmpty ? nil : try AdapterRouter(adapters: adaptersInStep, assignment: assignment)
+        let hooks = try Self.router(for: rows.map(\.adapter))
         let logits = try model.decodeStep(tokens: rows.map(\.nextToken), caches: rows.map(\.cache), hooks: hooks)
         let vocabulary = model.config.vocabSize
         for (position, index) in indices.enumerated() {

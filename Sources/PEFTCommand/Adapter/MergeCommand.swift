@@ -25,10 +25,7 @@ struct MergeCommand: ParsableCommand {
                 "only LoRA adapters can be merged into the weights; a \(type(of: loaded).peftType) adapter adds prompts, which no weight can hold")
         }
         try lora.merge(into: backbone)
-        let tokenizer = model.folderURL.appendingPathComponent(ModelFolder.FileName.tokenizer)
-        try backbone.save(
-            to: URL(fileURLWithPath: out),
-            tokenizer: FileManager.default.fileExists(atPath: tokenizer.path) ? tokenizer : nil)
+        try backbone.save(to: URL(fileURLWithPath: out), tokenizer: model.tokenizerURL)
         print("merged \(lora.factors.count) projections into \(out)")
     }
 }

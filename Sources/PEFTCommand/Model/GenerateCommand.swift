@@ -44,25 +44,17 @@ struct GenerateCommand: ParsableCommand {
         let tokenizer = prompt == nil ? nil : try model.loadTokenizer()
         let promptIDs = try tokens.map { try parseTokenList($0, option: "--tokens") }
             ?? tokenizer?.encode(prompt ?? "", addSpecialTokens: true) ?? []
-        var stop = Set(llama.config.eosTokenIds)
-        if let eos = tokenizer?.eosTokenID { stop.insert(eos) }
         let options = GenerationOptions(
             maxNewTokens: maxNewTokens,
             sampling: temperature == 0 ? .greedy : .sample(temperature: temperature, topK: topK, topP: topP),
-            seed: seed, stopTokens: stop)
-        var generated: [Int] = []
-        var printed = ""
+            seed: seed, stopTokens: ModelOptions.stopTokens(of: llama, tokenizer: tokenizer))
+        var decoder = tokenizer.map(IncrementalDecoder.init(tokenizer:))
         let hooks = try adapter.load(for: llama).map { AdapterRouter($0, rows: 1) }
         _ = try llama.generate(prompts: [promptIDs], options: options, hooks: hooks) { _, token in
-            generated.append(token)
-            if let tokenizer, let text = try? tokenizer.decode(generated, skipSpecialTokens: true) {
-                // Print only once the text is stable (a multi-byte character may span tokens).
-                if text.hasPrefix(printed), !text.hasSuffix("\u{FFFD}") {
-                    FileHandle.standardOutput.write(Data(text.dropFirst(printed.count).utf8))
-                    printed = text
-                }
-            } else if tokenizer == nil {
+            if decoder == nil {
                 FileHandle.standardOutput.write(Data("\(token) ".utf8))
+            } else if let piece = decoder?.append(token) {
+                FileHandle.standardOutput.write(Data(piece.utf8))
             }
             return true
         }

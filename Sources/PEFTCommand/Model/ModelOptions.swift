@@ -11,15 +11,30 @@ struct ModelOptions: ParsableArguments {
 
     func loadModel() throws -> LlamaModel { try LlamaModel(contentsOf: folderURL) }
 
-    /// The folder's `tokenizer.json`.
-    func loadTokenizer() throws -> BPETokenizer {
+    /// The folder's `tokenizer.json`, or `nil` when the folder has none.
+    var tokenizerURL: URL? {
         let url = folderURL.appendingPathComponent(ModelFolder.FileName.tokenizer)
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw ValidationError("\(model) has no tokenizer.json; pass token ids with --tokens instead")
-        }
-        return try BPETokenizer(contentsOf: url)
+        return FileManager.default.fileExists(atPath: url.path) ? url : nil
     }
 
+    /// The folder's tokenizer.
+    /// - Throws: `ValidationError` when the folder has no `tokenizer.json`; what reading it throws.
+    func loadTokenizer() throws -> BPETokenizer {
+        guard let tokenizer = try loadTokenizerIfPresent() else {
+            throw ValidationError("\(model) has no tokenizer.json; pass token ids with --tokens instead")
+        }
+        return tokenizer
+    }
+
+    /// The folder's tokenizer, or `nil` when the folder has no `tokenizer.json`.
+    func loadTokenizerIfPresent() throws -> BPETokenizer? {
+        try tokenizerURL.map { try BPETokenizer(contentsOf: $0) }
+    }
+
+    /// The tokens that end generation: the model's EOS ids and the tokenizer's.
+    static func stopTokens(of model: LlamaModel, tokenizer: (any Tokenizer)?) -> Set<Int> {
+        Set(model.config.eosTokenIds + (tokenizer?.eosTokenID.map { [$0] } ?? []))
+    }
 }
 
 /// Parses a comma-separated list of token ids.

@@ -40,10 +40,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let llama = try model.loadModel()
-        let tokenizerURL = model.folderURL.appendingPathComponent(ModelFolder.FileName.tokenizer)
-        let tokenizer = FileManager.default.fileExists(atPath: tokenizerURL.path) ? try BPETokenizer(contentsOf: tokenizerURL) : nil
-        var stops = Set(llama.config.eosTokenIds)
-        if let eos = tokenizer?.eosTokenID { stops.insert(eos) }
+        let tokenizer = try model.loadTokenizerIfPresent()
+        let stops = ModelOptions.stopTokens(of: llama, tokenizer: tokenizer)
         let engine = try ServingEngine(model: llama, maximumBatch: maxBatch, cacheCapacity: cacheCapacity)
         for adapter in adapters {
             let parts = adapter.split(separator: "=", maxSplits: 1).map(String.init)
