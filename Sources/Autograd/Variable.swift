@@ -13,8 +13,14 @@ import Tensor
 /// Graphs are single-use: ``backward(seed:)`` releases each node's closure (and the tensors it saved)
 /// as soon as it has run. `Variable` is not thread-safe; build and differentiate a graph on one thread.
 public final class Variable {
-    /// The value computed in the forward pass. Optimizers update leaves' values in place.
-    public var value: Tensor
+    /// The value computed in the forward pass. Optimizers update leaves' values in place. Setting
+    /// or mutating it drops ``packedWeight``.
+    public var value: Tensor {
+        didSet { packedWeight = nil }
+    }
+    /// Packed copies of this weight for ``linear(_:weight:bias:)``'s products, made by
+    /// ``packForLinear(inputGradient:)``; `nil` until then and after ``value`` changes.
+    public internal(set) var packedWeight: PackedWeight?
     /// The gradient of the loss with respect to ``value``, after ``backward(seed:)``; kept on leaves
     /// (parameters) only, and `nil` where no gradient flowed.
     public internal(set) var gradient: Tensor?
@@ -93,6 +99,19 @@ public final class Variable {
         gradient = nil
         defer { gradient = existing }
         try existing.addMatmul(a, b, transposeA: transposeA, transposeB: transposeB)
+    }
+
+    /// Adds `a · b` (`a: [..., b.k]`, as many elements as ``value`` once multiplied) to ``gradient``,
+    /// with a packed `b`, accumulating into an existing gradient as the unpacked form does.
+    /// - Throws: ``TensorError/shapeMismatch(_:_:)`` if the product does not fit ``value``.
+    public func accumulateGradient(product a: Tensor, _ b: PackedMatrix) throws {
+        guard var existing = gradient else {
+            try accumulateGradient(Tensor.matmul(a, b).reshaped(value.shape))
+            return
+        }
+        gradient = nil
+        defer { gradient = existing }
+        try existing.addMatmul(a, b)
     }
 
     /// Clears ``gradient`` (optimizers call this between steps).

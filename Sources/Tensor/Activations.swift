@@ -37,8 +37,9 @@ public enum Activation {
             gate.withUnsafeBufferPointer { g in
                 up.withUnsafeBufferPointer { u in
                     Parallel.forEach(out.count, minimumChunk: 32_768) { range in
-                        swiGLUForward(g.baseAddress! + range.lowerBound, u.baseAddress! + range.lowerBound,
-                                      out.baseAddress! + range.lowerBound, count: range.count)
+                        SIMDKernels.swiGLUForward(
+                            g.baseAddress! + range.lowerBound, u.baseAddress! + range.lowerBound,
+                            out.baseAddress! + range.lowerBound, count: range.count)
                     }
                 }
             }
@@ -60,54 +61,14 @@ public enum Activation {
                     upGradient.withUnsafeMutableBufferPointer { dUp in
                         Parallel.forEach(dGate.count, minimumChunk: 32_768) { range in
                             let start = range.lowerBound
-                            swiGLUBackward(g.baseAddress! + start, u.baseAddress! + start, dUp.baseAddress! + start,
-                                           dGate.baseAddress! + start, count: range.count)
+                            SIMDKernels.swiGLUBackward(
+                                g.baseAddress! + start, u.baseAddress! + start, dUp.baseAddress! + start,
+                                dGate.baseAddress! + start, count: range.count)
                         }
                     }
                 }
             }
         }
         return (gateGradient, upGradient)
-    }
-
-    /// `out = silu(g) ⊙ u` over `count` elements, eight lanes at a time with ``VectorMath/exp(_:)-(Vector)``.
-    @inlinable
-    static func swiGLUForward(
-        _ g: UnsafePointer<Float>, _ u: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int
-    ) {
-        var i = 0
-        while i + 8 <= count {
-            let gate = VectorMath.load(g + i)
-            let sigmoid = 1 / (1 + VectorMath.exp(-gate))
-            VectorMath.store(gate * sigmoid * VectorMath.load(u + i), out + i)
-            i += 8
-        }
-        while i < count {
-            out[i] = g[i] / (1 + VectorMath.exp(-g[i])) * u[i]
-            i += 1
-        }
-    }
-
-    /// SwiGLU's backward over `count` elements: reads the output gradient from `dUp` and overwrites
-    /// it with `dy ⊙ silu(g)`; writes `dy ⊙ u ⊙ silu'(g)` to `dGate`.
-    @inlinable
-    static func swiGLUBackward(
-        _ g: UnsafePointer<Float>, _ u: UnsafePointer<Float>, _ dUp: UnsafeMutablePointer<Float>,
-        _ dGate: UnsafeMutablePointer<Float>, count: Int
-    ) {
-        var i = 0
-        while i + 8 <= count {
-            let gate = VectorMath.load(g + i), grad = VectorMath.load(dUp + i)
-            let sigmoid = 1 / (1 + VectorMath.exp(-gate))
-            VectorMath.store(grad * VectorMath.load(u + i) * (sigmoid * (1 + gate * (1 - sigmoid))), dGate + i)
-            VectorMath.store(grad * (gate * sigmoid), dUp + i)
-            i += 8
-        }
-        while i < count {
-            let sigmoid = 1 / (1 + VectorMath.exp(-g[i])), grad = dUp[i]
-            dGate[i] = grad * u[i] * (sigmoid * (1 + g[i] * (1 - sigmoid)))
-            dUp[i] = grad * (g[i] * sigmoid)
-            i += 1
-        }
     }
 }

@@ -70,17 +70,9 @@ public enum CrossEntropy {
                             for j in 0..<vocabulary { out[start + j] = 0 }
                             continue
                         }
-                        let shift = VectorMath.Vector(repeating: logSumExp[row]), factor = VectorMath.Vector(repeating: scale)
-                        var j = 0
-                        while j + 8 <= vocabulary {
-                            let e = VectorMath.exp(VectorMath.load(values.baseAddress! + start + j) - shift)
-                            VectorMath.store(e * factor, out.baseAddress! + start + j)
-                            j += 8
-                        }
-                        while j < vocabulary {
-                            out[start + j] = VectorMath.exp(values[start + j] - logSumExp[row]) * scale
-                            j += 1
-                        }
+                        _ = SIMDKernels.expSum(
+                            values.baseAddress! + start, count: vocabulary, shift: logSumExp[row],
+                            into: out.baseAddress! + start, scale: scale)
                         out[start + target] -= scale
                     }
                 }

@@ -69,4 +69,43 @@ enum SIMDKernels {
             peft_weighted_sum_avx2(weights, values, stride, count, width, output)
         }
     }
+
+    /// `Σ_i e^(values[i] − shift)` over `count` floats; with `output` (which may be `values`), also
+    /// writes `e^(values[i] − shift) · scale` there.
+    @inline(__always)
+    static func expSum(
+        _ values: UnsafePointer<Float>, count: Int, shift: Float, into output: UnsafeMutablePointer<Float>? = nil,
+        scale: Float = 1, portable: Bool = !hasAVX2
+    ) -> Float {
+        portable
+            ? peft_exp_sum_portable(values, output, count, shift, scale)
+            : peft_exp_sum_avx2(values, output, count, shift, scale)
+    }
+
+    /// SwiGLU, `out = g · σ(g) · u`, over `count` floats.
+    @inline(__always)
+    static func swiGLUForward(
+        _ g: UnsafePointer<Float>, _ u: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int,
+        portable: Bool = !hasAVX2
+    ) {
+        if portable {
+            peft_swiglu_forward_portable(g, u, out, count)
+        } else {
+            peft_swiglu_forward_avx2(g, u, out, count)
+        }
+    }
+
+    /// SwiGLU's backward over `count` floats: `dUp` holds the output gradient `dy` on entry and
+    /// `dy · silu(g)` on return; `dGate` receives `dy · u · silu'(g)`.
+    @inline(__always)
+    static func swiGLUBackward(
+        _ g: UnsafePointer<Float>, _ u: UnsafePointer<Float>, _ dUp: UnsafeMutablePointer<Float>,
+        _ dGate: UnsafeMutablePointer<Float>, count: Int, portable: Bool = !hasAVX2
+    ) {
+        if portable {
+            peft_swiglu_backward_portable(g, u, dUp, dGate, count)
+        } else {
+            peft_swiglu_backward_avx2(g, u, dUp, dGate, count)
+        }
+    }
 }

@@ -97,42 +97,16 @@ public enum VectorMath {
     }
 
     /// Replaces each of `count` floats at `values` by `e^(value − shift)` and returns their sum.
-    @inlinable
+    ///
+    /// Runs the C kernel of `kernels.h` (AVX2 + FMA where the CPU has them), the same algorithm as
+    /// ``exp(_:)-(Vector)`` (results may differ from it in the last bit where FMA contracts a step).
     public static func expInPlace(_ values: UnsafeMutablePointer<Float>, count: Int, shift: Float) -> Float {
-        var index = 0
-        var total = Vector()
-        let offset = Vector(repeating: shift)
-        while index + 8 <= count {
-            let e = exp(load(values + index) - offset)
-            store(e, values + index)
-            total += e
-            index += 8
-        }
-        var result = total.sum()
-        while index < count {
-            let e = exp(values[index] - shift)
-            values[index] = e
-            result += e
-            index += 1
-        }
-        return result
+        SIMDKernels.expSum(values, count: count, shift: shift, into: values)
     }
 
-    /// `Σ e^(value − shift)` over `count` floats at `values`, leaving them unchanged.
-    @inlinable
+    /// `Σ e^(value − shift)` over `count` floats at `values`, leaving them unchanged (the kernel of
+    /// ``expInPlace(_:count:shift:)``).
     public static func sumOfExp(_ values: UnsafePointer<Float>, count: Int, shift: Float) -> Float {
-        var index = 0
-        var total = Vector()
-        let offset = Vector(repeating: shift)
-        while index + 8 <= count {
-            total += exp(load(values + index) - offset)
-            index += 8
-        }
-        var result = total.sum()
-        while index < count {
-            result += exp(values[index] - shift)
-            index += 1
-        }
-        return result
+        SIMDKernels.expSum(values, count: count, shift: shift)
     }
 }

@@ -21,6 +21,31 @@ struct TapeTests {
         #expect(x.gradient?.scalars == Array(repeating: 4, count: 6))
     }
 
+    @Test("A packed frozen weight gives the unpacked layer's output and input gradient; changing it drops the packing")
+    func packedWeight() throws {
+        let frozen = Variable(randomValue([37, 29], seed: 2))
+        let x = parameter([3, 5, 29], seed: 3)
+        let y0 = try Variable.linear(x, weight: frozen)
+        try (y0 * y0).sum().backward()
+        let (plainOutput, plainGradient) = (y0.value, x.gradient!)
+        x.zeroGradient()
+
+        try frozen.packForLinear(inputGradient: true)
+        #expect(frozen.packedWeight != nil || !PackedMatrix.isFast)
+        let y1 = try Variable.linear(x, weight: frozen)
+        try (y1 * y1).sum().backward()
+        #expect(y1.shape == [3, 5, 37])
+        #expect(maxAbsDifference(y1.value, plainOutput) < 1e-5)
+        #expect(maxAbsDifference(x.gradient!, plainGradient) < 1e-4)
+        #expect(frozen.gradient == nil)
+
+        frozen.value = try frozen.value * Tensor(scalar: 2)
+        #expect(frozen.packedWeight == nil, "a changed weight must not keep stale packed copies")
+        let trainable = parameter([4, 29], seed: 4)
+        try trainable.packForLinear(inputGradient: true)
+        #expect(trainable.packedWeight == nil, "only frozen weights are packed")
+    }
+
     @Test("Ops on constants only record nothing")
     func constantsRecordNothing() throws {
         let a = Variable(Tensor([1, 2]))
@@ -42,4 +67,14 @@ struct TapeTests {
         #expect(throws: TensorError.self) { try w.accumulateGradient(Tensor.zeros([2])) }
         #expect(throws: TensorError.self) { try (w * w).backward(seed: Tensor.zeros([4])) }
     }
+}
+
+private func randomValue(_ shape: [Int], seed: UInt64) -> Tensor {
+    var generator = SeededGenerator(seed: seed)
+    return try! Tensor.uniform(shape, low: -1, high: 1, generator: &generator)
+}
+
+private func maxAbsDifference(_ a: Tensor, _ b: Tensor) -> Float {
+    guard a.shape == b.shape else { return .infinity }
+    return zip(a.scalars, b.scalars).reduce(0) { max($0, abs($1.0 - $1.1)) }
 }

@@ -88,7 +88,12 @@ struct ServingEngineTests {
         let outcomes = await withTaskGroup(of: (Int, Result<ServingResult, any Error>).self) { group in
             for (index, request) in requests.enumerated() {
                 group.addTask {
-                    do { return (index, .success(try await engine.generate(request))) } catch { return (index, .failure(error)) }
+                    // Not `do { return (index, .success(try await …)) } catch { return (index, …) }`:
+                    // Swift 6.3.1 at -O reads `index` from uninitialised memory after the suspension
+                    // in that form (reproduced outside the package with a plain actor).
+                    let outcome: Result<ServingResult, any Error>
+                    do { outcome = .success(try await engine.generate(request)) } catch { outcome = .failure(error) }
+                    return (index, outcome)
                 }
             }
             var outcomes: [Int: Result<ServingResult, any Error>] = [:]

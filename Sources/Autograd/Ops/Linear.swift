@@ -40,7 +40,9 @@ extension Variable {
     /// - Returns: `[..., out]`.
     /// - Throws: ``TensorError/shapeMismatch(_:_:)`` if the shapes do not fit.
     ///
-    /// A frozen `weight` (no gradient) costs one GEMM in the backward pass (for `dx`), not two.
+    /// A frozen `weight` (no gradient) costs one GEMM in the backward pass (for `dx`), not two. A
+    /// weight packed by ``packForLinear(inputGradient:)`` runs both products against its packed
+    /// copies (same results up to rounding).
     public static func linear(_ x: Variable, weight: Variable, bias: Variable? = nil) throws -> Variable {
         guard weight.value.rank == 2, x.value.rank >= 1, x.shape.last == weight.shape[1],
               bias.map({ $0.shape == [weight.shape[0]] }) ?? true else {
@@ -49,18 +51,58 @@ extension Variable {
         }
         let inFeatures = weight.shape[1]
         let flat = try x.value.reshaped([-1, inFeatures])
-        var output = try Tensor.matmul(flat, weight.value, transposeB: true)
+        let packed = weight.packedWeight
+        var output = try packed.map { try Tensor.matmul(flat, $0.transposed) }
+            ?? Tensor.matmul(flat, weight.value, transposeB: true)
         if let bias {
             output = try output + bias.value
         }
         let outShape = Array(x.shape.dropLast()) + [weight.shape[0]]
         return operation(try output.reshaped(outShape), inputs: [x, weight] + (bias.map { [$0] } ?? [])) { grad in
             let dY = try grad.reshaped([-1, weight.shape[0]])
-            if x.requiresGradient { try x.accumulateGradient(product: dY, weight.value) }
+            if x.requiresGradient {
+                if let direct = packed?.direct {
+                    try x.accumulateGradient(product: dY, direct)
+                } else {
+                    try x.accumulateGradient(product: dY, weight.value)
+                }
+            }
             if weight.requiresGradient { try weight.accumulateGradient(product: dY, flat, transposeA: true) }
             if let bias, bias.requiresGradient {
                 try bias.accumulateGradient(dY.sum(alongAxis: 0))
             }
         }
     }
+}
+
+/// Packed copies of a frozen weight `W` (`[out, in]`) for the products of
+/// ``Variable/linear(_:weight:bias:)``: `x · Wᵀ` forward and `dy · W` for the input's gradient.
+///
+/// Packing trades memory for speed: each copy is as large as the weight. See ``PackedMatrix``.
+public struct PackedWeight: Sendable {
+    /// `Wᵀ`, for the forward product.
+    public let transposed: PackedMatrix
+    /// `W`, for the input gradient; `nil` when packed for inference only.
+    public let direct: PackedMatrix?
+}
+
+extension Variable {
+    /// Packs this weight for ``linear(_:weight:bias:)``, so that its products skip BLAS's per-call
+    /// packing and zero-fill (see ``PackedMatrix``): worth it for a frozen weight used in many
+    /// products, as a training run's backbone is.
+    ///
+    /// Does nothing unless this is a frozen (`requiresGradient == false`) matrix and the packed
+    /// kernel is fast on this CPU (``PackedMatrix/isFast``). The copies are dropped when ``value``
+    /// changes, and by ``unpack()``.
+    /// - Parameter inputGradient: also pack `W` for the input gradient (training); `false` packs
+    ///   only the forward product's copy.
+    public func packForLinear(inputGradient: Bool) throws {
+        guard !requiresGradient, value.rank == 2, PackedMatrix.isFast else { return }
+        packedWeight = PackedWeight(
+            transposed: try PackedMatrix(value, transposed: true),
+            direct: inputGradient ? try PackedMatrix(value, transposed: false) : nil)
+    }
+
+    /// Drops the copies made by ``packForLinear(inputGradient:)``.
+    public func unpack() { packedWeight = nil }
 }

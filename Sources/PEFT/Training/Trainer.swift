@@ -38,6 +38,10 @@ public final class Trainer {
     var bestWeights: [String: Tensor]?
 
     /// A trainer of `adapter` on `model`.
+    ///
+    /// Packs the model's frozen weights for training (``LlamaModel/packFrozenWeights(inputGradient:)``:
+    /// two more copies of the projection and LM-head weights, on CPUs with AVX2 + FMA); they stay
+    /// packed after training until ``LlamaModel/unpackWeights()``.
     /// - Throws: ``TrainingError/invalidOptions(_:)`` for a setting out of range;
     ///   ``TrainingError/backboneNotFrozen(weight:)`` if a model weight requires gradients;
     ///   ``TrainingError/nothingToTrain`` if the adapter has no parameters.
@@ -50,6 +54,10 @@ public final class Trainer {
         self.model = model
         self.adapter = adapter
         self.options = options
+        // Every step multiplies by each frozen weight twice (forward and input gradient): packed
+        // once, the products skip BLAS's per-call packing. Kept after training, so that losses
+        // evaluated later take the same path as those evaluated during the run.
+        try model.packFrozenWeights(inputGradient: true)
         optimizer = AdamW(groups: adapter.parameterGroups(weightDecay: options.weightDecay), learningRate: options.learningRate)
     }
 

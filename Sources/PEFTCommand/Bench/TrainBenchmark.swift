@@ -44,6 +44,9 @@ struct TrainBenchmark: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    @Flag(inversion: .prefixedNo, help: "Pack the frozen weights for the step's products, as training does (--no-pack runs them through BLAS).")
+    var pack = true
+
     @Flag(inversion: .prefixedNo, help: "Measure the sgemm reference rate (--no-peak leaves it out, e.g. when profiling the steps).")
     var peak = true
 
@@ -55,6 +58,7 @@ struct TrainBenchmark: ParsableCommand {
         let adapter = try makeAdapter(for: model)
         adapter?.isTraining = true
         let hooks = adapter.map { AdapterRouter($0, rows: rows) }
+        if pack { try model.packFrozenWeights(inputGradient: true) }
         let groups = adapter?.parameterGroups(weightDecay: 0)
             ?? [ParameterGroup(model.namedParameters.map(\.variable), weightDecay: 0)]
         let optimizer = AdamW(groups: groups, learningRate: 1e-3)

@@ -116,6 +116,27 @@ public final class LlamaModel {
 
     /// The number of scalar parameters.
     public var parameterCount: Int { namedParameters.reduce(0) { $0 + $1.variable.value.count } }
+
+    /// The projection weights and the LM head: every weight used through a linear layer.
+    public var linearWeights: [Variable] {
+        layers.flatMap { layer in Projection.allCases.map { layer.weight(of: $0) } } + [lmHead]
+    }
+
+    /// Packs the frozen linear weights for faster products (``Variable/packForLinear(inputGradient:)``),
+    /// as training with a frozen backbone wants: each step multiplies by every weight twice
+    /// (forward and input gradient), and BLAS would re-pack it each time. Trainable weights and
+    /// CPUs without AVX2 + FMA are left as they are.
+    ///
+    /// Memory: one more copy of each packed weight (two with `inputGradient`).
+    /// - Parameter inputGradient: pack for the backward pass too (training).
+    public func packFrozenWeights(inputGradient: Bool) throws {
+        for weight in linearWeights { try weight.packForLinear(inputGradient: inputGradient) }
+    }
+
+    /// Drops the copies made by ``packFrozenWeights(inputGradient:)``.
+    public func unpackWeights() {
+        for weight in linearWeights { weight.unpack() }
+    }
 }
 
 extension LlamaModel {
