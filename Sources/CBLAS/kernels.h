@@ -172,7 +172,7 @@ static inline void peft_weighted_sum_portable(
 #define PEFT_PACKED_K_CHUNK 256
 #define PEFT_PACKED_TILE(ROWS, FOR_EACH_ROW)                                                         \
     for (; i + ROWS <= i1; i += ROWS) {                                                              \
-        const float *x = a + i * lda + kk;                                                           \
+        const float *x = a + i * lda + kk * PEFT_A_STEP;                                             \
         float *y = c + i * ldc + 16 * j;                                                             \
         peft_v8 l0 = {0}, h0 = {0}, l1 = {0}, h1 = {0}, l2 = {0}, h2 = {0};                          \
         peft_v8 l3 = {0}, h3 = {0}, l4 = {0}, h4 = {0}, l5 = {0}, h5 = {0};                          \
@@ -185,7 +185,7 @@ static inline void peft_weighted_sum_portable(
     }
 #define PEFT_PACKED_FMA(L, H, R)                                                                     \
     {                                                                                                \
-        const float s = x[R * lda + p];                                                              \
+        const float s = x[R * lda + p * PEFT_A_STEP];                                                \
         const peft_v8 v = {s, s, s, s, s, s, s, s};                                                  \
         L += v * lo;                                                                                 \
         H += v * hi;                                                                                 \
@@ -219,7 +219,7 @@ static inline void peft_weighted_sum_portable(
         for (long start = i0; start < i1_all; start += PEFT_PACKED_ROWS_BLOCK) {                     \
             const long i1 = start + PEFT_PACKED_ROWS_BLOCK < i1_all ? start + PEFT_PACKED_ROWS_BLOCK : i1_all; \
             for (long j = j0; j < j1; j++) {                                                         \
-                const float *panel = panels_base + (j * k + kk) * 16;                                \
+                const float *panel = panels_base + (j * PEFT_PANEL_K + kk) * 16;                     \
                 const long columns = n - 16 * j < 16 ? n - 16 * j : 16;                              \
                 long i = start;                                                                      \
                 PEFT_PACKED_TILE(6, PEFT_PACKED_ROWS_6)                                              \
@@ -233,6 +233,8 @@ static inline void peft_weighted_sum_portable(
 /// `C[i, q] = Σ_p A[i, p] · B[p, q]` (or `C[i, q] += …` when `accumulate`) for rows `i0 ≤ i < i1_all`
 /// and the columns `q` of panels `j0 ≤ j < j1` (`16 j ≤ q < min(16 j + 16, n)`), with `B` (`[k, n]`)
 /// packed by `peft_pack_panels` at `panels_base`; `A` has row stride `lda`, `C` row stride `ldc`.
+#define PEFT_A_STEP 1
+#define PEFT_PANEL_K k
 static inline PEFT_AVX2 void peft_packed_gemm_avx2(
     const float *a, long lda, const float *panels_base, long k, long n, float *c, long ldc,
     long i0, long i1_all, long j0, long j1, bool accumulate) {
@@ -245,19 +247,57 @@ static inline void peft_packed_gemm_portable(
     long i0, long i1_all, long j0, long j1, bool accumulate) {
     PEFT_PACKED_BODY
 }
+#undef PEFT_A_STEP
+#undef PEFT_PANEL_K
 
-/// Lays out `B` (`[k, n]` as used, element `(p, q)` at `b[p · row_stride + q · column_stride]`) in
-/// the panels `peft_packed_gemm_*` read: `16 · ⌈n / 16⌉ · k` floats at `panels`. A weight `W`
+/// ``peft_packed_gemm_avx2`` for the small products of attention: `A[i, p]` at
+/// `a[i · lda + p · a_step]` (a transposed `A` has `lda = 1`), and only the first `k` of the
+/// `panel_k` rows that `B` was packed with are used (the keys a causal block sees).
+#define PEFT_A_STEP a_step
+#define PEFT_PANEL_K panel_k
+static inline PEFT_AVX2 void peft_packed_gemm_strided_avx2(
+    const float *a, long lda, long a_step, const float *panels_base, long panel_k, long k, long n, float *c,
+    long ldc, long i0, long i1_all, bool accumulate) {
+    const long j0 = 0, j1 = (n + 15) / 16;
+    PEFT_PACKED_BODY
+}
+
+/// ``peft_packed_gemm_strided_avx2`` for any CPU.
+static inline void peft_packed_gemm_strided_portable(
+    const float *a, long lda, long a_step, const float *panels_base, long panel_k, long k, long n, float *c,
+    long ldc, long i0, long i1_all, bool accumulate) {
+    const long j0 = 0, j1 = (n + 15) / 16;
+    PEFT_PACKED_BODY
+}
+#undef PEFT_A_STEP
+#undef PEFT_PANEL_K
+
+/// Lays out `scale · B` (`B` `[k, n]` as used, element `(p, q)` at `b[p · row_stride + q · column_stride]`)
+/// in the panels `peft_packed_gemm_*` read: `16 · ⌈n / 16⌉ · k` floats at `panels`. A weight `W`
 /// stored `[n, k]` and used as `Wᵀ` has strides `(1, k)`; one stored `[k, n]` and used as is,
-/// `(n, 1)`.
+/// `(n, 1)`. Full panels of a `B` with contiguous columns are copied 16 floats at a time.
 static inline void peft_pack_panels(
-    const float *b, long k, long n, long row_stride, long column_stride, float *panels) {
+    const float *b, long k, long n, long row_stride, long column_stride, float scale, float *panels) {
     for (long j = 0; j < (n + 15) / 16; j++) {
+        if (column_stride == 1 && 16 * j + 16 <= n && scale == 1) {
+            for (long p = 0; p < k; p++) {
+                __builtin_memcpy(panels + (j * k + p) * 16, b + p * row_stride + 16 * j, 16 * sizeof(float));
+            }
+            continue;
+        }
+        if (row_stride == 1 && 16 * j + 16 <= n) {
+            // Columns are the contiguous rows of a row-major matrix: read each along its length.
+            for (long q = 0; q < 16; q++) {
+                const float *column = b + (16 * j + q) * column_stride;
+                for (long p = 0; p < k; p++) panels[(j * k + p) * 16 + q] = column[p] * scale;
+            }
+            continue;
+        }
         for (long p = 0; p < k; p++) {
             float *out = panels + (j * k + p) * 16;
             for (long q = 0; q < 16; q++) {
                 const long column = 16 * j + q;
-                out[q] = column < n ? b[p * row_stride + column * column_stride] : 0;
+                out[q] = column < n ? b[p * row_stride + column * column_stride] * scale : 0;
             }
         }
     }

@@ -53,6 +53,7 @@ public enum Attention {
         let block = d.queryLength * d.keyLength
         var probabilities = [Float](repeating: 0, count: saveProbabilities ? d.batch * d.queryHeads * block : 0)
         let blocks = queryBlocks(d, causal: causal)
+        let packedCount = packsOperands(d) ? PackedOperands.count(d) : 0
         let output = Tensor.uninitialized(query.shape) { out in
             guard out.count > 0 else { return }
             query.withUnsafeBufferPointer { q in
@@ -64,7 +65,9 @@ public enum Attention {
                 BLAS.withSingleThread {
                     Parallel.forEach(d.batch * d.queryHeads) { units in
                         var scratch = [Float](repeating: 0, count: saveProbabilities ? 0 : block)
+                        var panels = [Float](repeating: 0, count: packedCount)
                         scratch.withUnsafeMutableBufferPointer { scratch in
+                        panels.withUnsafeMutableBufferPointer { panels in
                             for unit in units {
                                 let (b, h) = (unit / d.queryHeads, unit % d.queryHeads)
                                 attendHead(
@@ -73,9 +76,10 @@ public enum Attention {
                                     value: v.baseAddress! + b * d.keyCapacity * d.keyValueHeads * d.headDimension,
                                     keyMask: keyMask.map { ($0, b * d.keyCapacity) }, dimensions: d, blocks: blocks, causal: causal,
                                     scores: saveProbabilities ? p.baseAddress! + unit * block : scratch.baseAddress!,
-                                    output: out.baseAddress! + b * d.queryLength * d.queryHeads * d.headDimension)
+                                    output: out.baseAddress! + b * d.queryLength * d.queryHeads * d.headDimension,
+                                    panels: packedCount > 0 ? panels.baseAddress! : nil)
                             }
-                        }
+                        }}
                     }
                 }
             }}}}
@@ -159,11 +163,13 @@ public enum Attention {
     /// `[keyCapacity, keyValueHeads, headDimension]`; `keyMask` is the mask and the offset of the
     /// row's flags in it. `scores` holds `queryLength · keyLength` floats and is left holding the
     /// attention weights. A single query (a decoding step) is computed with dot products and a
-    /// weighted sum; blocks of several queries with two BLAS products.
+    /// weighted sum; blocks of several queries with two products: against the head's keys and
+    /// values packed once into `panels` (``PackedOperands/count(_:)`` floats) when given, else
+    /// through BLAS.
     private static func attendHead(
         _ h: Int, query: UnsafePointer<Float>, key: UnsafePointer<Float>, value: UnsafePointer<Float>,
         keyMask: ([Bool], offset: Int)?, dimensions d: Dimensions, blocks: [QueryBlock], causal: Bool,
-        scores: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
+        scores: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>, panels: UnsafeMutablePointer<Float>? = nil
     ) {
         let (qStride, kvStride) = (d.queryHeads * d.headDimension, d.keyValueHeads * d.headDimension)
         let scale = 1 / Float(d.headDimension).squareRoot()
@@ -176,6 +182,14 @@ public enum Attention {
         }
         let kvOffset = (h / (d.queryHeads / d.keyValueHeads)) * d.headDimension
         let (key, value) = (key + kvOffset, value + kvOffset)
+        // `scale · Kᵀ` (head dimension × keys) and `V` (keys × head dimension).
+        let packed = panels.map { panels in
+            let (keysT, values) = PackedOperands.split(panels, d)
+            SIMDKernels.packPanels(
+                key, k: d.headDimension, n: d.keyLength, rowStride: 1, columnStride: kvStride, scale: scale, into: keysT)
+            SIMDKernels.packPanels(value, k: d.keyLength, n: d.headDimension, rowStride: kvStride, columnStride: 1, into: values)
+            return (keysT: UnsafePointer(keysT), values: UnsafePointer(values))
+        }
         for rows in blocks {
             let blockScores = scores + rows.start * d.keyLength
             let blockOutput = output + rows.start * qStride
@@ -191,6 +205,10 @@ public enum Attention {
                 SIMDKernels.attentionScores(
                     query: blockQuery, keys: key, stride: kvStride, count: rows.visibleKeys, width: d.headDimension,
                     scale: scale, into: blockScores)
+            } else if let packed {
+                SIMDKernels.packedGEMM(
+                    a: blockQuery, lda: qStride, aStep: 1, panels: packed.keysT, panelK: d.headDimension, k: d.headDimension,
+                    n: rows.visibleKeys, c: blockScores, ldc: d.keyLength, rows: 0..<rows.count, accumulate: false)
             } else {
                 BLAS.gemm(
                     transposeA: false, transposeB: true, m: rows.count, n: rows.visibleKeys, k: d.headDimension,
@@ -202,6 +220,10 @@ public enum Attention {
                 SIMDKernels.weightedSum(
                     weights: blockScores, values: value, stride: kvStride, count: rows.visibleKeys, width: d.headDimension,
                     into: blockOutput)
+            } else if let packed {
+                SIMDKernels.packedGEMM(
+                    a: blockScores, lda: d.keyLength, aStep: 1, panels: packed.values, panelK: d.keyLength, k: rows.visibleKeys,
+                    n: d.headDimension, c: blockOutput, ldc: qStride, rows: 0..<rows.count, accumulate: false)
             } else {
                 BLAS.gemm(
                     transposeA: false, transposeB: false, m: rows.count, n: d.headDimension, k: rows.visibleKeys,
@@ -246,27 +268,47 @@ public enum Attention {
         dValue.withUnsafeMutableBufferPointer { dv in
             // One (batch row, key/value head) per unit: its query heads accumulate into its own
             // slices of dK and dV, so units never write the same memory.
+            let packs = packsOperands(d)
+            let blockRows = blocks.map(\.count).max() ?? 0
+            let panelCount = packs ? PackedOperands.count(d) + 2 * PackedOperands.rounded(d.headDimension) * blockRows : 0
             BLAS.withSingleThread {
                 Parallel.forEach(d.batch * d.keyValueHeads) { units in
                     var scratch = [Float](repeating: 0, count: block)
+                    var panels = [Float](repeating: 0, count: panelCount)
                     scratch.withUnsafeMutableBufferPointer { dS in
+                    panels.withUnsafeMutableBufferPointer { panels in
                         for unit in units {
                             let (b, kvHead) = (unit / d.keyValueHeads, unit % d.keyValueHeads)
                             let kvOffset = b * d.keyLength * kvStride + kvHead * d.headDimension
+                            let products = packs ? BackwardProducts(
+                                panels: panels.baseAddress!, dimensions: d, blockRows: blockRows,
+                                key: k.baseAddress! + kvOffset, value: v.baseAddress! + kvOffset, kvStride: kvStride) : nil
                             for h in (kvHead * group)..<((kvHead + 1) * group) {
                                 let weights = p.baseAddress! + (b * d.queryHeads + h) * block
                                 let qOffset = b * d.queryLength * qStride + h * d.headDimension
                                 for rows in blocks where rows.visibleKeys > 0 {
                                     let (width, rowOffset) = (rows.visibleKeys, qOffset + rows.start * qStride)
                                     let blockWeights = weights + rows.start * d.keyLength
-                                    BLAS.gemm(
-                                        transposeA: false, transposeB: true, m: rows.count, n: width, k: d.headDimension,
-                                        a: dO.baseAddress! + rowOffset, lda: qStride, b: v.baseAddress! + kvOffset, ldb: kvStride,
-                                        c: dS.baseAddress!, ldc: d.keyLength)
+                                    let (blockQuery, blockDO) = (q.baseAddress! + rowOffset, dO.baseAddress! + rowOffset)
+                                    if let products {
+                                        products.scoreGradient(dO: blockDO, qStride: qStride, rows: rows.count, width: width, into: dS.baseAddress!)
+                                    } else {
+                                        BLAS.gemm(
+                                            transposeA: false, transposeB: true, m: rows.count, n: width, k: d.headDimension,
+                                            a: blockDO, lda: qStride, b: v.baseAddress! + kvOffset, ldb: kvStride,
+                                            c: dS.baseAddress!, ldc: d.keyLength)
+                                    }
                                     for t in 0..<rows.count {
                                         let row = t * d.keyLength
                                         let dot = VectorMath.dot(dS.baseAddress! + row, blockWeights + row, count: width)
                                         for j in 0..<width { dS[row + j] = blockWeights[row + j] * (dS[row + j] - dot) * scale }
+                                    }
+                                    if let products {
+                                        products.accumulate(
+                                            dS: dS.baseAddress!, weights: blockWeights, query: blockQuery, dO: blockDO, qStride: qStride,
+                                            rows: rows.count, width: width, dQuery: dq.baseAddress! + rowOffset,
+                                            dKey: dk.baseAddress! + kvOffset, dValue: dv.baseAddress! + kvOffset, kvStride: kvStride)
+                                        continue
                                     }
                                     BLAS.gemm(
                                         transposeA: false, transposeB: false, m: rows.count, n: d.headDimension, k: width,
@@ -274,16 +316,16 @@ public enum Attention {
                                         c: dq.baseAddress! + rowOffset, ldc: qStride)
                                     BLAS.gemm(
                                         transposeA: true, transposeB: false, m: width, n: d.headDimension, k: rows.count,
-                                        a: dS.baseAddress!, lda: d.keyLength, b: q.baseAddress! + rowOffset, ldb: qStride,
+                                        a: dS.baseAddress!, lda: d.keyLength, b: blockQuery, ldb: qStride,
                                         beta: 1, c: dk.baseAddress! + kvOffset, ldc: kvStride)
                                     BLAS.gemm(
                                         transposeA: true, transposeB: false, m: width, n: d.headDimension, k: rows.count,
-                                        a: blockWeights, lda: d.keyLength, b: dO.baseAddress! + rowOffset, ldb: qStride,
+                                        a: blockWeights, lda: d.keyLength, b: blockDO, ldb: qStride,
                                         beta: 1, c: dv.baseAddress! + kvOffset, ldc: kvStride)
                                 }
                             }
                         }
-                    }
+                    }}
                 }
             }
         }}}}}}}}
@@ -291,6 +333,88 @@ public enum Attention {
     }
 
     /// A block of consecutive queries and the leading keys any of them may see.
+    /// Whether the products of an attention call run against operands packed once per head
+    /// (``PackedMatrix``'s kernel) rather than through BLAS: where that kernel is fast, for
+    /// calls with enough queries to reuse the packing (a prefill or a training step, not a decoding
+    /// step).
+    static func packsOperands(_ d: Dimensions) -> Bool {
+        packsOperandsWhereFast && PackedMatrix.isFast && d.queryLength >= 16 && d.keyLength > 0
+    }
+
+    /// Whether attention calls of 16 queries or more multiply against packed operands on CPUs with
+    /// AVX2 + FMA (the default) or run every product through BLAS (`false`; tests and benchmarks
+    /// compare the two). Set it before any attention runs, not during.
+    nonisolated(unsafe) public static var packsOperandsWhereFast = true
+
+    /// The per-head packed operands of the forward pass: `scale · Kᵀ` then `V`.
+    enum PackedOperands {
+        /// `n` rounded up to the panels' 16 columns.
+        static func rounded(_ n: Int) -> Int { (n + 15) / 16 * 16 }
+
+        /// Floats for `Kᵀ` (head dimension × keys) and `V` (keys × head dimension).
+        static func count(_ d: Dimensions) -> Int {
+            rounded(d.keyLength) * d.headDimension + rounded(d.headDimension) * d.keyLength
+        }
+
+        /// `panels` split into the two.
+        static func split(
+            _ panels: UnsafeMutablePointer<Float>, _ d: Dimensions
+        ) -> (keysT: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>) {
+            (panels, panels + rounded(d.keyLength) * d.headDimension)
+        }
+    }
+
+    /// The backward products of one key/value head against packed operands: `Vᵀ` and `K` packed
+    /// once per head, each query block's `Q` and `dO` once per block.
+    struct BackwardProducts {
+        let d: Dimensions
+        let valuesT: UnsafeMutablePointer<Float>, keys: UnsafeMutablePointer<Float>
+        let queryBlock: UnsafeMutablePointer<Float>, outputGradientBlock: UnsafeMutablePointer<Float>
+
+        /// Packs `Vᵀ` and `K` of the head at `key`, `value` into `panels`, which hold
+        /// ``PackedOperands/count(_:)`` floats plus room for two blocks of `blockRows` rows.
+        init(
+            panels: UnsafeMutablePointer<Float>, dimensions d: Dimensions, blockRows: Int,
+            key: UnsafePointer<Float>, value: UnsafePointer<Float>, kvStride: Int
+        ) {
+            self.d = d
+            (valuesT, keys) = PackedOperands.split(panels, d)
+            queryBlock = panels + PackedOperands.count(d)
+            outputGradientBlock = queryBlock + PackedOperands.rounded(d.headDimension) * blockRows
+            SIMDKernels.packPanels(
+                value, k: d.headDimension, n: d.keyLength, rowStride: 1, columnStride: kvStride, into: valuesT)
+            SIMDKernels.packPanels(key, k: d.keyLength, n: d.headDimension, rowStride: kvStride, columnStride: 1, into: keys)
+        }
+
+        /// `dP = dO · Vᵀ` for a block of `rows` queries and its `width` visible keys, into rows of
+        /// stride `keyLength` at `dS`.
+        func scoreGradient(dO: UnsafePointer<Float>, qStride: Int, rows: Int, width: Int, into dS: UnsafeMutablePointer<Float>) {
+            SIMDKernels.packedGEMM(
+                a: dO, lda: qStride, aStep: 1, panels: valuesT, panelK: d.headDimension, k: d.headDimension, n: width,
+                c: dS, ldc: d.keyLength, rows: 0..<rows, accumulate: false)
+        }
+
+        /// `dQ = dS · K` (written), `dK += dSᵀ · Q`, `dV += Pᵀ · dO` for one block.
+        func accumulate(
+            dS: UnsafePointer<Float>, weights: UnsafePointer<Float>, query: UnsafePointer<Float>, dO: UnsafePointer<Float>,
+            qStride: Int, rows: Int, width: Int, dQuery: UnsafeMutablePointer<Float>, dKey: UnsafeMutablePointer<Float>,
+            dValue: UnsafeMutablePointer<Float>, kvStride: Int
+        ) {
+            let hd = d.headDimension
+            SIMDKernels.packedGEMM(
+                a: dS, lda: d.keyLength, aStep: 1, panels: keys, panelK: d.keyLength, k: width, n: hd,
+                c: dQuery, ldc: qStride, rows: 0..<rows, accumulate: false)
+            SIMDKernels.packPanels(query, k: rows, n: hd, rowStride: qStride, columnStride: 1, into: queryBlock)
+            SIMDKernels.packedGEMM(
+                a: dS, lda: 1, aStep: d.keyLength, panels: queryBlock, panelK: rows, k: rows, n: hd,
+                c: dKey, ldc: kvStride, rows: 0..<width, accumulate: true)
+            SIMDKernels.packPanels(dO, k: rows, n: hd, rowStride: qStride, columnStride: 1, into: outputGradientBlock)
+            SIMDKernels.packedGEMM(
+                a: weights, lda: 1, aStep: d.keyLength, panels: outputGradientBlock, panelK: rows, k: rows, n: hd,
+                c: dValue, ldc: kvStride, rows: 0..<width, accumulate: true)
+        }
+    }
+
     struct QueryBlock {
         let start: Int, count: Int
         /// Keys `0..<visibleKeys` are visible to at least one query of the block; the rest to none.

@@ -43,7 +43,7 @@ public struct PackedMatrix: Sendable {
         let count = (n + 15) / 16 * 16 * k
         panels = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             b.withUnsafeBufferPointer { source in
-                peft_pack_panels(source.baseAddress!, k, n, rowStride, columnStride, buffer.baseAddress!)
+                peft_pack_panels(source.baseAddress!, k, n, rowStride, columnStride, 1, buffer.baseAddress!)
             }
             initialized = count
         }

@@ -108,4 +108,31 @@ enum SIMDKernels {
             peft_swiglu_backward_avx2(g, u, dUp, dGate, count)
         }
     }
+
+    /// Packs `scale · B` (`[k, n]` as used, element `(p, q)` at `b[p · rowStride + q · columnStride]`)
+    /// into `16 · ⌈n / 16⌉ · k` floats of 16-column panels (see ``PackedMatrix``).
+    @inline(__always)
+    static func packPanels(
+        _ b: UnsafePointer<Float>, k: Int, n: Int, rowStride: Int, columnStride: Int, scale: Float = 1,
+        into panels: UnsafeMutablePointer<Float>
+    ) {
+        peft_pack_panels(b, k, n, rowStride, columnStride, scale, panels)
+    }
+
+    /// `C[i, :] (+)= Σ_{p < k} A[i, p] · B[p, :]` for `i ∈ rows`, `A[i, p]` at `a[i · lda + p · aStep]`,
+    /// `B` packed by ``packPanels(_:k:n:rowStride:columnStride:scale:into:)`` with `panelK ≥ k` rows,
+    /// `C` with row stride `ldc`.
+    @inline(__always)
+    static func packedGEMM(
+        a: UnsafePointer<Float>, lda: Int, aStep: Int, panels: UnsafePointer<Float>, panelK: Int, k: Int, n: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int, rows: Range<Int>, accumulate: Bool, portable: Bool = !hasAVX2
+    ) {
+        if portable {
+            peft_packed_gemm_strided_portable(
+                a, lda, aStep, panels, panelK, k, n, c, ldc, rows.lowerBound, rows.upperBound, accumulate)
+        } else {
+            peft_packed_gemm_strided_avx2(
+                a, lda, aStep, panels, panelK, k, n, c, ldc, rows.lowerBound, rows.upperBound, accumulate)
+        }
+    }
 }

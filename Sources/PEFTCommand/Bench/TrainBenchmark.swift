@@ -47,6 +47,9 @@ struct TrainBenchmark: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Pack the frozen weights for the step's products, as training does (--no-pack runs them through BLAS).")
     var pack = true
 
+    @Flag(inversion: .prefixedNo, help: "Attention's products against operands packed once per head (--no-pack-attention runs them through BLAS).")
+    var packAttention = true
+
     @Flag(inversion: .prefixedNo, help: "Measure the sgemm reference rate (--no-peak leaves it out, e.g. when profiling the steps).")
     var peak = true
 
@@ -59,6 +62,7 @@ struct TrainBenchmark: ParsableCommand {
         adapter?.isTraining = true
         let hooks = adapter.map { AdapterRouter($0, rows: rows) }
         if pack { try model.packFrozenWeights(inputGradient: true) }
+        Attention.packsOperandsWhereFast = packAttention
         let groups = adapter?.parameterGroups(weightDecay: 0)
             ?? [ParameterGroup(model.namedParameters.map(\.variable), weightDecay: 0)]
         let optimizer = AdamW(groups: groups, learningRate: 1e-3)
