@@ -35,10 +35,11 @@ public enum RMSNorm {
     ///
     /// With `n = x·r` (`r` the row's inverse RMS): `dx = r·(g − n·mean(g ⊙ n))` where
     /// `g = dy ⊙ weight`, and `dweight = Σ_rows dy ⊙ n`.
+    /// - Parameter weightGradient: compute `dweight` (`false` for a frozen weight: it is then `nil`).
     /// - Throws: ``TensorError/shapeMismatch(_:_:)`` if the shapes disagree.
     public static func backward(
-        input x: Tensor, weight: Tensor, inverseRMS: Tensor, outputGradient dy: Tensor
-    ) throws -> (inputGradient: Tensor, weightGradient: Tensor) {
+        input x: Tensor, weight: Tensor, inverseRMS: Tensor, outputGradient dy: Tensor, weightGradient wanted: Bool = true
+    ) throws -> (inputGradient: Tensor, weightGradient: Tensor?) {
         let width = try checkShapes(x, weight, op: "RMSNorm.backward")
         let rows = width == 0 ? 0 : x.count / width
         guard dy.shape == x.shape, inverseRMS.count == rows else {
@@ -49,7 +50,7 @@ public enum RMSNorm {
         // afterwards: parallel, and the same result whatever the thread count.
         let blockRows = 32
         let blocks = (rows + blockRows - 1) / blockRows
-        var partials = [Float](repeating: 0, count: blocks * width)
+        var partials = [Float](repeating: 0, count: wanted ? blocks * width : 0)
         let inputGradient = Tensor.uninitialized(x.shape) { dx in
             x.withUnsafeBufferPointer { input in
                 dy.withUnsafeBufferPointer { grad in
@@ -58,7 +59,7 @@ public enum RMSNorm {
                             partials.withUnsafeMutableBufferPointer { partial in
                                 Parallel.forEach(blocks, minimumChunk: max(1, 16_384 / max(width * blockRows, 1))) { blockRange in
                                     for block in blockRange {
-                                        let dGamma = partial.baseAddress! + block * width
+                                        let dGamma = partial.baseAddress.map { $0 + block * width }
                                         for row in (block * blockRows)..<min(rows, (block + 1) * blockRows) {
                                             let start = row * width
                                             let r = inv[row]
@@ -68,14 +69,14 @@ public enum RMSNorm {
                                                 let g = VectorMath.load(grad.baseAddress! + start + j)
                                                 let normalized = VectorMath.load(input.baseAddress! + start + j) * r
                                                 dot += g * VectorMath.load(gamma.baseAddress! + j) * normalized
-                                                VectorMath.store(VectorMath.load(dGamma + j) + g * normalized, dGamma + j)
+                                                if wanted { VectorMath.store(VectorMath.load(dGamma! + j) + g * normalized, dGamma! + j) }
                                                 j += 8
                                             }
                                             var dotTotal = dot.sum()
                                             while j < width {
                                                 let normalized = input[start + j] * r
                                                 dotTotal += grad[start + j] * gamma[j] * normalized
-                                                dGamma[j] += grad[start + j] * normalized
+                                                if wanted { dGamma![j] += grad[start + j] * normalized }
                                                 j += 1
                                             }
                                             let meanDot = dotTotal / Float(width)
@@ -92,6 +93,7 @@ public enum RMSNorm {
                 }
             }
         }
+        guard wanted else { return (inputGradient, nil) }
         var weightGradient = [Float](repeating: 0, count: width)
         for block in 0..<blocks {
             for j in 0..<width { weightGradient[j] += partials[block * width + j] }

@@ -12,9 +12,10 @@ extension Variable {
         let (output, inverseRMS) = try RMSNorm.forward(x.value, weight: weight.value, epsilon: epsilon)
         return operation(output, inputs: [x, weight]) { grad in
             let (dx, dWeight) = try RMSNorm.backward(
-                input: x.value, weight: weight.value, inverseRMS: inverseRMS, outputGradient: grad)
+                input: x.value, weight: weight.value, inverseRMS: inverseRMS, outputGradient: grad,
+                weightGradient: weight.requiresGradient)
             if x.requiresGradient { try x.accumulateGradient(dx) }
-            if weight.requiresGradient { try weight.accumulateGradient(dWeight) }
+            if let dWeight { try weight.accumulateGradient(dWeight) }
         }
     }
 

@@ -181,7 +181,8 @@ public final class LoRAAdapter: Adapter {
     public func projectionDelta(layer: Int, projection: Projection, input: Variable) throws -> Variable? {
         guard let (a, b) = factorTable[layer]?[projection] else { return nil }
         let dropped = isTraining ? try input.dropout(probability: configuration.dropout, generator: &dropoutGenerator) : input
-        return try Variable.linear(Variable.linear(dropped, weight: a), weight: b) * configuration.scale
+        // The scale is applied to the rank-r intermediate, r / out of the work of scaling the output.
+        return try Variable.linear(Variable.linear(dropped, weight: a) * configuration.scale, weight: b)
     }
 
     public func lowRankUpdate(layer: Int, projection: Projection) -> LowRankUpdate? {
