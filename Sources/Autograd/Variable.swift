@@ -16,8 +16,19 @@ public final class Variable {
     /// The value computed in the forward pass. Optimizers update leaves' values in place. Setting
     /// or mutating it drops ``packedWeight``.
     public var value: Tensor {
-        didSet { packedWeight = nil }
+        get { storedValue }
+        set {
+            storedValue = newValue
+            packedWeight = nil
+        }
+        // In place (an optimizer's update): a `didSet` observer would mutate a copy, so every
+        // update would copy the whole tensor.
+        _modify {
+            packedWeight = nil
+            yield &storedValue
+        }
     }
+    private var storedValue: Tensor
     /// Packed copies of this weight for ``linear(_:weight:bias:)``'s products, made by
     /// ``packForLinear(inputGradient:)``; `nil` until then and after ``value`` changes.
     public internal(set) var packedWeight: PackedWeight?
@@ -34,7 +45,7 @@ public final class Variable {
 
     /// A leaf: a parameter when `requiresGradient` is `true`, a constant otherwise.
     public init(_ value: Tensor, requiresGradient: Bool = false, name: String? = nil) {
-        self.value = value
+        self.storedValue = value
         self.requiresGradient = requiresGradient
         self.name = name
         self.inputs = []
@@ -42,7 +53,7 @@ public final class Variable {
     }
 
     private init(value: Tensor, inputs: [Variable], backward: @escaping (Tensor) throws -> Void) {
-        self.value = value
+        self.storedValue = value
         self.requiresGradient = true
         self.name = nil
         self.inputs = inputs

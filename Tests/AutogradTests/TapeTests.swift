@@ -41,9 +41,22 @@ struct TapeTests {
 
         frozen.value = try frozen.value * Tensor(scalar: 2)
         #expect(frozen.packedWeight == nil, "a changed weight must not keep stale packed copies")
+        try frozen.packForLinear(inputGradient: false)
+        frozen.value.withUnsafeMutableBufferPointer { $0[0] += 1 }
+        #expect(frozen.packedWeight == nil, "a weight changed in place must not keep stale packed copies")
         let trainable = parameter([4, 29], seed: 4)
         try trainable.packForLinear(inputGradient: true)
         #expect(trainable.packedWeight == nil, "only frozen weights are packed")
+    }
+
+    @Test("Updating a value in place (as optimizers do) does not copy its storage")
+    func inPlaceUpdate() throws {
+        let weight = parameter([64, 64], seed: 5)
+        let address = { weight.value.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } }
+        let before = address()
+        try weight.value.addScaled(Tensor.ones([64, 64]), by: 0.5)
+        weight.value.withUnsafeMutableBufferPointer { $0[0] = 0 }
+        #expect(address() == before)
     }
 
     @Test("Ops on constants only record nothing")

@@ -89,8 +89,9 @@ struct ServingEngineTests {
             for (index, request) in requests.enumerated() {
                 group.addTask {
                     // Not `do { return (index, .success(try await …)) } catch { return (index, …) }`:
-                    // Swift 6.3.1 at -O reads `index` from uninitialised memory after the suspension
-                    // in that form (reproduced outside the package with a plain actor).
+                    // Swift 6.3.1 at -O writes the tuple's `index` before the suspension and loses it
+                    // (reproduced outside the package with a plain actor; the compiler fix is
+                    // swiftlang/swift#91911, "Don't split async @out tuple results across suspensions").
                     let outcome: Result<ServingResult, any Error>
                     do { outcome = .success(try await engine.generate(request)) } catch { outcome = .failure(error) }
                     return (index, outcome)
