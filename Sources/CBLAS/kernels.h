@@ -23,6 +23,11 @@
 
 typedef float peft_v8 __attribute__((vector_size(32), aligned(4)));
 
+// The packed product's inner loop is a few cache lines long; where it falls against the 64-byte
+// lines the CPU fetches and caches decoded instructions in moved its speed by 2 % from one build to
+// the next as unrelated code shifted it. Aligning the function fixes the loop's offset.
+#define PEFT_HOT_ALIGN __attribute__((aligned(64)))
+
 /// Whether this CPU runs the AVX2 + FMA kernels (always false off x86-64).
 static inline bool peft_kernels_have_avx2(void) {
 #if PEFT_KERNELS_X86
@@ -235,7 +240,7 @@ static inline void peft_weighted_sum_portable(
 /// packed by `peft_pack_panels` at `panels_base`; `A` has row stride `lda`, `C` row stride `ldc`.
 #define PEFT_A_STEP 1
 #define PEFT_PANEL_K k
-static inline PEFT_AVX2 void peft_packed_gemm_avx2(
+static inline PEFT_AVX2 PEFT_HOT_ALIGN void peft_packed_gemm_avx2(
     const float *a, long lda, const float *panels_base, long k, long n, float *c, long ldc,
     long i0, long i1_all, long j0, long j1, bool accumulate) {
     PEFT_PACKED_BODY

@@ -43,7 +43,8 @@ public struct PackedMatrix: Sendable {
         let count = (n + 15) / 16 * 16 * k
         panels = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             b.withUnsafeBufferPointer { source in
-                peft_pack_panels(source.baseAddress!, k, n, rowStride, columnStride, 1, buffer.baseAddress!)
+                SIMDKernels.packPanels(
+                    source.baseAddress!, k: k, n: n, rowStride: rowStride, columnStride: columnStride, into: buffer.baseAddress!)
             }
             initialized = count
         }
@@ -66,12 +67,9 @@ public struct PackedMatrix: Sendable {
         accumulate: Bool, portable: Bool
     ) {
         panels.withUnsafeBufferPointer { panels in
-            let (i0, i1, j0, j1) = (rows.lowerBound, rows.upperBound, range.lowerBound, range.upperBound)
-            if portable {
-                peft_packed_gemm_portable(a, k, panels.baseAddress!, k, n, c, n, i0, i1, j0, j1, accumulate)
-            } else {
-                peft_packed_gemm_avx2(a, k, panels.baseAddress!, k, n, c, n, i0, i1, j0, j1, accumulate)
-            }
+            SIMDKernels.packedGEMM(
+                a: a, panels: panels.baseAddress!, k: k, n: n, c: c, rows: rows, panels: range, accumulate: accumulate,
+                portable: portable)
         }
     }
 

@@ -119,6 +119,22 @@ enum SIMDKernels {
         peft_pack_panels(b, k, n, rowStride, columnStride, scale, panels)
     }
 
+    /// `C[i, q] (+)= Σ_p A[i, p] · B[p, q]` for `i ∈ rows` and the columns `q` of panels `panels`, all
+    /// contiguous (`A: [m, k]`, `C: [m, n]`), `B` packed by
+    /// ``packPanels(_:k:n:rowStride:columnStride:scale:into:)``: ``PackedMatrix``'s product.
+    @inline(__always)
+    static func packedGEMM(
+        a: UnsafePointer<Float>, panels: UnsafePointer<Float>, k: Int, n: Int, c: UnsafeMutablePointer<Float>,
+        rows: Range<Int>, panels range: Range<Int>, accumulate: Bool, portable: Bool = !hasAVX2
+    ) {
+        let (i0, i1, j0, j1) = (rows.lowerBound, rows.upperBound, range.lowerBound, range.upperBound)
+        if portable {
+            peft_packed_gemm_portable(a, k, panels, k, n, c, n, i0, i1, j0, j1, accumulate)
+        } else {
+            peft_packed_gemm_avx2(a, k, panels, k, n, c, n, i0, i1, j0, j1, accumulate)
+        }
+    }
+
     /// `C[i, :] (+)= Σ_{p < k} A[i, p] · B[p, :]` for `i ∈ rows`, `A[i, p]` at `a[i · lda + p · aStep]`,
     /// `B` packed by ``packPanels(_:k:n:rowStride:columnStride:scale:into:)`` with `panelK ≥ k` rows,
     /// `C` with row stride `ldc`.

@@ -92,12 +92,13 @@ extension Variable {
     /// products, as a training run's backbone is.
     ///
     /// Does nothing unless this is a frozen (`requiresGradient == false`) matrix and the packed
-    /// kernel is fast on this CPU (``PackedMatrix/isFast``). The copies are dropped when ``value``
-    /// changes, and by ``unpack()``.
+    /// kernel is fast on this CPU (``PackedMatrix/isFast``), or if the copies asked for are there
+    /// already. The copies are dropped when ``value`` changes, and by ``unpack()``.
     /// - Parameter inputGradient: also pack `W` for the input gradient (training); `false` packs
     ///   only the forward product's copy.
     public func packForLinear(inputGradient: Bool) throws {
         guard !requiresGradient, value.rank == 2, PackedMatrix.isFast else { return }
+        if let packedWeight, packedWeight.direct != nil || !inputGradient { return }
         packedWeight = PackedWeight(
             transposed: try PackedMatrix(value, transposed: true),
             direct: inputGradient ? try PackedMatrix(value, transposed: false) : nil)
