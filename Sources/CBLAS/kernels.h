@@ -321,9 +321,9 @@ static inline void peft_pack_panels(
 typedef int peft_i8 __attribute__((vector_size(32), aligned(4)));
 
 // `OUT = e^X` per lane (a macro, not a function: vector arguments would change the calling
-// convention between the AVX2 and portable compilations). The algorithm of Swift's
-// `VectorMath.exp`: range reduction by `ln 2` in two parts, Cephes' degree-6 polynomial, `2^n` built
-// in the exponent bits as two normal factors; within 1 ulp of `expf`. The input is clamped to
+// convention between the AVX2 and portable compilations). The package's one exp: range reduction
+// by `ln 2` in two parts, Cephes' degree-6 polynomial, `2^n` built in the exponent bits as two
+// normal factors; within 1 ulp of `expf`. The input is clamped to
 // `[−110, 89]` by comparison masks (C has no vector `?:`), so `-inf` gives 0; NaN fails both
 // comparisons and stays NaN.
 #define PEFT_EXP8(OUT, X)                                                                            \

@@ -5,10 +5,8 @@ import Testing
 /// Products against a packed right operand (`PackedMatrix`), both kernel compilations, against BLAS.
 @Suite("Packed products")
 struct PackedMatrixTests {
-    static let variants: [Bool] = SIMDKernels.hasAVX2 ? [true, false] : [true]
-
     @Test("Equal to BLAS for ragged shapes, plain and transposed, overwriting and accumulating",
-          arguments: variants, [true, false])
+          arguments: SIMDKernelTests.variants, [true, false])
     func matchesBLAS(portable: Bool, transposed: Bool) throws {
         // k = 300 crosses the kernel's 256-element chunk; m = 150 its 72-row block and the split;
         // n = 17 and 40 leave a partial panel.
@@ -30,7 +28,7 @@ struct PackedMatrixTests {
     }
 
     @Test("A row's result does not depend on the rows beside it or on the split across threads",
-          arguments: variants)
+          arguments: SIMDKernelTests.variants)
     func rowsAreIndependent(portable: Bool) throws {
         let (m, n, k) = (200, 48, 300)
         let a = randomTensor([m, k], seed: 5), b = randomTensor([n, k], seed: 6)
@@ -69,7 +67,7 @@ struct PackedMatrixTests {
 @Suite("Element-wise C kernels, both compilations")
 struct ElementwiseKernelTests {
     @Test("SwiGLU forward and backward against scalar formulas, every tail length",
-          arguments: PackedMatrixTests.variants)
+          arguments: SIMDKernelTests.variants)
     func swiGLU(portable: Bool) {
         for count in [1, 7, 8, 9, 23] {
             let g = randomTensor([count], seed: 1, scale: 6).scalars, u = randomTensor([count], seed: 2).scalars
@@ -88,7 +86,7 @@ struct ElementwiseKernelTests {
     }
 
     @Test("exp-sum: within 1 ulp of expf per element, scaled output, NaN and infinities",
-          arguments: PackedMatrixTests.variants)
+          arguments: SIMDKernelTests.variants)
     func expSum(portable: Bool) {
         // The normal range of the result (below -87.3 it is subnormal, above 88.7 infinite).
         let values: [Float] = (0..<1003).map { -87 + Float($0) * 0.175 } + [-.infinity, .infinity, .nan, 0]
