@@ -17,7 +17,11 @@ public enum BLAS {
     /// Products with fewer multiply-adds than this (`m·n·k`) run on the calling thread.
     public static let splitThreshold = 1 << 21
 
-    /// Sets OpenBLAS to one thread, once, before the first product.
+    /// Sets OpenBLAS to one thread, once, before the first call into OpenBLAS: every entry point
+    /// reads it first (products here, LAPACK in ``LinearAlgebra``). Changing the thread count while
+    /// another thread is inside OpenBLAS with its own workers is a race: a least-squares fit that ran
+    /// before any product, beside a test whose first product flipped the count, gave results that
+    /// differed from run to run.
     @usableFromInline
     static let singleThreadedOpenBLAS: Bool = {
         openblas_set_num_threads(1)

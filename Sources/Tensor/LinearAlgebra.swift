@@ -36,6 +36,7 @@ public enum LinearAlgebra {
         for i in 0..<(m * k) { rhs[i] = b[i] }
         var singularValues = [Double](repeating: 0, count: min(m, n))
         var rank: Int32 = 0
+        _ = BLAS.singleThreadedOpenBLAS
         let info = LAPACKE_dgelsd(
             LAPACK_ROW_MAJOR, Int32(m), Int32(n), Int32(k), &matrix, Int32(n),
             &rhs, Int32(k), &singularValues, -1, &rank)
@@ -57,6 +58,7 @@ public enum LinearAlgebra {
         var s = [Float](repeating: 0, count: r)
         var u = [Float](repeating: 0, count: m * r)
         var vt = [Float](repeating: 0, count: r * n)
+        _ = BLAS.singleThreadedOpenBLAS
         let info = LAPACKE_sgesdd(
             LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "S")), Int32(m), Int32(n), &matrix, Int32(n),
             &s, &u, Int32(r), &vt, Int32(n))
