@@ -47,6 +47,13 @@ public protocol Adapter: AnyObject {
     /// Whether the adapter is training (dropout active) or evaluating.
     var isTraining: Bool { get set }
 
+    /// Called by ``Trainer`` before each optimizer step's forward passes, with a seed for whatever
+    /// the adapter draws at random during that step (dropout masks). The seed depends only on the
+    /// run's seed and the step's number, so an adapter that draws from it, rather than from a stream
+    /// carried from step to step, draws in a resumed run exactly what it drew in the uninterrupted
+    /// one. The default ignores it.
+    func beginTrainingStep(randomSeed: UInt64)
+
     /// The number of virtual tokens this adapter puts in front of the input (0 for none).
     var inputPrefixLength: Int { get }
     /// The number of key/value prefix vectors this adapter puts in front of every layer's keys.
@@ -106,6 +113,7 @@ extension Adapter {
     ) throws -> Variable? { nil }
     public func projectionDelta(layer: Int, projection: Projection, input: Variable) throws -> Variable? { nil }
     public func lowRankUpdate(layer: Int, projection: Projection) -> LowRankUpdate? { nil }
+    public func beginTrainingStep(randomSeed: UInt64) {}
 
     /// One group of every parameter with `weightDecay`.
     public func parameterGroups(weightDecay: Float) -> [ParameterGroup] {

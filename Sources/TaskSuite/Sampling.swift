@@ -1,21 +1,10 @@
 import Tensor
 
-// Every random choice in the suite goes through these helpers. They are written out here, rather than
-// calling `Int.random(in:using:)` or `shuffle(using:)`, so that the generated data depends only on the
-// seed and this file, not on the algorithms a given standard library happens to use.
+// Every random choice in the suite goes through these helpers and `SeededGenerator.stream(seed:_:)`.
+// They are written out, rather than calling `Int.random(in:using:)` or `shuffle(using:)`, so that the
+// generated data depends only on the seed and this code, not on the algorithms a given standard library
+// happens to use.
 extension SeededGenerator {
-    /// A generator for one independent stream of `seed`: the streams for different `labels` do not
-    /// overlap in any practical sense (each label is mixed into the seed through SplitMix64's finaliser).
-    static func stream(seed: UInt64, _ labels: UInt64...) -> SeededGenerator {
-        var mixed = seed
-        for label in labels {
-            var z = (mixed ^ (label &+ 0x9E37_79B9_7F4A_7C15)) &* 0xD6E8_FEB8_6659_FD93
-            z = (z ^ (z >> 32)) &* 0xD6E8_FEB8_6659_FD93
-            mixed = z ^ (z >> 32)
-        }
-        return SeededGenerator(seed: mixed)
-    }
-
     /// A uniform integer in `0..<bound`; `bound` must be positive (every caller passes the count of a
     /// non-empty table or range). Lemire's multiply-shift method with rejection, so it is unbiased.
     mutating func index(below bound: Int) -> Int {

@@ -21,6 +21,20 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         state = (next(), next(), next(), next())
     }
 
+    /// A generator for one independent stream of `seed`, named by `labels` (a purpose, a step, an
+    /// index): the streams for different labels do not overlap in any practical sense, and each
+    /// depends only on `seed` and its labels, never on what was drawn from another. Each label is
+    /// mixed into the seed through a SplitMix64-style finaliser.
+    public static func stream(seed: UInt64, _ labels: UInt64...) -> SeededGenerator {
+        var mixed = seed
+        for label in labels {
+            var z = (mixed ^ (label &+ 0x9E37_79B9_7F4A_7C15)) &* 0xD6E8_FEB8_6659_FD93
+            z = (z ^ (z >> 32)) &* 0xD6E8_FEB8_6659_FD93
+            mixed = z ^ (z >> 32)
+        }
+        return SeededGenerator(seed: mixed)
+    }
+
     /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         let result = rotateLeft(state.1 &* 5, 7) &* 9

@@ -62,6 +62,39 @@ struct CheckpointTests {
         #expect(type(of: loaded).peftType == IAPTAdapter.peftType)
     }
 
+    @Test("LoRA with dropout: a resumed run draws the uninterrupted run's masks, so it ends with exactly its weights")
+    func resumedDropoutEqualsUninterrupted() throws {
+        let model = try byteBackbone()
+        let configuration = LoRAConfiguration(rank: 2, alpha: 4, dropout: 0.3)
+        func lora(seed: UInt64) throws -> LoRAAdapter {
+            try LoRAAdapter(model: model, configuration: configuration, seed: seed)
+        }
+        var plain = options(checkpoints: nil)
+        plain.shuffle = false
+        let uninterrupted = try lora(seed: 1)
+        _ = try Trainer(model: model, adapter: uninterrupted, options: plain).train(on: train, dev: dev)
+
+        // The masks are drawn: the same run under another seed (same order, no shuffle) ends elsewhere.
+        var otherSeed = plain
+        otherSeed.seed = 10
+        let reseeded = try lora(seed: 1)
+        _ = try Trainer(model: model, adapter: reseeded, options: otherSeed).train(on: train, dev: dev)
+        #expect(largestDifference(snapshot(reseeded), snapshot(uninterrupted)) > 1e-4)
+
+        let folder = temporaryFolder("checkpoints-dropout")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var checkpointed = plain
+        checkpointed.checkpointDirectory = folder
+        _ = try Trainer(model: model, adapter: try lora(seed: 1), options: checkpointed)
+            .train(on: train, dev: dev) { $0.step == 5 ? .stop : .proceed }
+        // A fresh adapter under another construction seed: its own dropout stream must not matter.
+        let resumedAdapter = try lora(seed: 77)
+        let trainer = try Trainer(model: model, adapter: resumedAdapter, options: plain)
+        try trainer.resume(from: folder)
+        _ = try trainer.train(on: train, dev: dev)
+        #expect(largestDifference(snapshot(resumedAdapter), snapshot(uninterrupted)) == 0)
+    }
+
     @Test("Resuming with other options, other data or another adapter type is an error; old checkpoints are pruned")
     func resumeChecksFit() throws {
         let model = try byteBackbone()

@@ -123,6 +123,7 @@ public final class LoRAAdapter: Adapter {
     private let factorTable: [Int: [Projection: (a: Variable, b: Variable)]]
     public let namedParameters: [(name: String, variable: Variable)]
     public var isTraining = false
+    /// Draws the dropout masks; re-seeded by every ``beginTrainingStep(randomSeed:)``.
     private var dropoutGenerator: SeededGenerator
 
     /// A new adapter for `model`: `A` Kaiming-uniform, `B` zero.
@@ -177,6 +178,8 @@ public final class LoRAAdapter: Adapter {
     }
 
     public func configurationData() throws -> Data { try ConfigurationCoding.encode(configuration) }
+
+    public func beginTrainingStep(randomSeed: UInt64) { dropoutGenerator = SeededGenerator(seed: randomSeed) }
 
     public func projectionDelta(layer: Int, projection: Projection, input: Variable) throws -> Variable? {
         guard let (a, b) = factorTable[layer]?[projection] else { return nil }

@@ -16,13 +16,15 @@ import Transformer
 /// linear or cosine decay) sets the learning rate, and AdamW updates the adapter's parameter groups.
 ///
 /// Runs are reproducible: the example order depends only on the seed and the epoch
-/// (``ExampleOrder``), so the same seed, data and options give the same weights, and a run resumed
-/// from a checkpoint (``resume(from:)``) ends with exactly the weights of an uninterrupted one.
-/// Adapters with randomness of their own (LoRA dropout) restart its stream on resume, so their
-/// resumed runs differ slightly.
+/// (``ExampleOrder``), and an adapter's own randomness (LoRA dropout) only on the seed and the step
+/// (``Adapter/beginTrainingStep(randomSeed:)``), so the same seed, data and options give the same
+/// weights, and a run resumed from a checkpoint (``resume(from:)``) ends with exactly the weights
+/// of an uninterrupted one.
 public final class Trainer {
     /// The number of recent steps whose losses make up the running loss.
     public static let runningLossWindow = 20
+    /// The label of the adapters' random streams under the run's seed (``SeededGenerator/stream(seed:_:)``).
+    private static let adapterRandomness: UInt64 = 0xADA9_7E55
 
     /// The frozen backbone.
     public let model: LlamaModel
@@ -210,6 +212,8 @@ public final class Trainer {
     /// (0 when it has none, and then no update) and the gradient norm before clipping.
     private func optimizerStep(_ microBatches: [TrainingBatch], learningRate: Float, step: Int) throws -> (Float, Float) {
         optimizer.zeroGradients()
+        var stepRandomness = SeededGenerator.stream(seed: options.seed, Self.adapterRandomness, UInt64(step))
+        adapter.beginTrainingStep(randomSeed: stepRandomness.next())
         let targets = microBatches.reduce(0) { $0 + $1.targetCount }
         guard targets > 0 else { return (0, 0) }
         var total = 0.0
