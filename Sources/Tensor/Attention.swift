@@ -19,7 +19,10 @@ import Foundation
 public enum Attention {
     /// The validated sizes of one attention call.
     public struct Dimensions: Sendable, Equatable {
+        /// Rows; queries per row; key slots in use per row; key slots allocated per row (`key[1]`).
         public let batch: Int, queryLength: Int, keyLength: Int, keyCapacity: Int
+        /// Query heads; key/value heads (each shared by `queryHeads / keyValueHeads` query heads);
+        /// the size of one head.
         public let queryHeads: Int, keyValueHeads: Int, headDimension: Int
 
         /// - Parameter keyLength: the key slots in use; `nil` for all of `key[1]`.

@@ -9,6 +9,7 @@
 /// Partial sums change the order of additions, so reductions round differently from a sequential
 /// loop (by a few ulps of the result); every caller's tolerance allows for that.
 public enum VectorMath {
+    /// The eight lanes the helpers work on.
     public typealias Vector = SIMD8<Float>
 
     /// Loads eight floats starting at `pointer`.

@@ -14,6 +14,7 @@ public struct ServingRequest: Sendable {
     /// Sampling, seed, stop tokens and the most tokens to generate.
     public var options: GenerationOptions
 
+    /// A request; the engine checks it when it is given one (``ServingEngine/generate(_:onToken:)``).
     public init(prompt: [Int], adapter: String? = nil, instructionLength: Int? = nil, options: GenerationOptions = GenerationOptions()) {
         self.prompt = prompt
         self.adapter = adapter
@@ -118,7 +119,12 @@ public actor ServingEngine {
 
     /// What the engine is doing: requests waiting to be admitted, requests decoding, and caches free.
     public struct Status: Sendable, Equatable {
-        public let waiting: Int, active: Int, freeCaches: Int
+        /// Requests submitted and not yet admitted to the batch.
+        public let waiting: Int
+        /// Requests in the batch (prefilled, decoding).
+        public let active: Int
+        /// Caches in the pool that no request holds.
+        public let freeCaches: Int
     }
 
     /// A snapshot of the queue and the cache pool.

@@ -15,6 +15,7 @@ public struct GenerationOptions: Sendable {
     /// which gives the same tokens more slowly; kept as a reference for tests.
     public var usesKVCache: Bool
 
+    /// Options; the defaults decode 32 tokens greedily with a KV cache and no stop token.
     public init(
         maxNewTokens: Int = 32, sampling: Sampling = .greedy, seed: UInt64 = 0, stopTokens: Set<Int> = [],
         usesKVCache: Bool = true

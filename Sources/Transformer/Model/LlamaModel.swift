@@ -12,8 +12,13 @@ import Tensor
 public final class LlamaModel {
     /// The weights of one decoder layer.
     public struct Layer {
+        /// Attention's projections, `[out, in]` as in PyTorch: `q_proj` `[heads · d, hidden]`,
+        /// `k_proj` and `v_proj` `[kvHeads · d, hidden]`, `o_proj` `[hidden, heads · d]`.
         public let queryProjection, keyProjection, valueProjection, outputProjection: Variable
+        /// The SwiGLU MLP's projections: `gate_proj` and `up_proj` `[intermediate, hidden]`,
+        /// `down_proj` `[hidden, intermediate]`.
         public let gateProjection, upProjection, downProjection: Variable
+        /// The RMSNorm weights before attention and before the MLP, `[hidden]`.
         public let inputNorm, postAttentionNorm: Variable
 
         /// The weight of `projection`, `[out, in]`.

@@ -17,6 +17,7 @@ public struct ByteTokenizer: Tokenizer {
 
     private static let specialTokens = BPETrainer.specialTokens
 
+    /// The tokenizer (it has no settings).
     public init() {}
 
     /// The UTF-8 bytes of `text`, after `<s>` when `addSpecialTokens`. Special tokens written in
