@@ -3,8 +3,18 @@ import Foundation
 
 /// A small parallel-for for the loops BLAS does not cover (element-wise kernels, attention rows).
 public enum Parallel {
-    /// The number of worker threads `forEach` splits work across (the active processor count).
-    public static let workerCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// The number of worker threads `forEach` splits work across: `PEFT_THREADS` from the
+    /// environment when it is a positive integer, otherwise the active processor count. Read once,
+    /// at first use. (BLAS runs one thread per call; products are split across these workers.)
+    public static let workerCount = threadCount(environment: ProcessInfo.processInfo.environment)
+
+    /// The worker count `environment` asks for (see ``workerCount``).
+    static func threadCount(environment: [String: String]) -> Int {
+        if let value = environment["PEFT_THREADS"], let count = Int(value.trimmingCharacters(in: .whitespaces)), count > 0 {
+            return count
+        }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }
 
     /// Runs `body` over disjoint sub-ranges that cover `0..<count`, in parallel when the work is
     /// large enough to pay for the hand-off.
