@@ -335,7 +335,6 @@ public enum Attention {
         return (dQuery, dKey, dValue)
     }
 
-    /// A block of consecutive queries and the leading keys any of them may see.
     /// Whether the products of an attention call run against operands packed once per head
     /// (``PackedMatrix``'s kernel) rather than through BLAS: where that kernel is fast, for
     /// calls with enough queries to reuse the packing (a prefill or a training step, not a decoding
@@ -418,6 +417,7 @@ public enum Attention {
         }
     }
 
+    /// A block of consecutive queries and the leading keys any of them may see.
     struct QueryBlock {
         let start: Int, count: Int
         /// Keys `0..<visibleKeys` are visible to at least one query of the block; the rest to none.
