@@ -385,7 +385,7 @@ static inline void peft_swiglu_forward_portable(const float *g, const float *u, 
         const long lanes = count - i < 8 ? count - i : 8;                                            \
         PEFT_LOAD8(gate, g + i, lanes)                                                               \
         PEFT_LOAD8(up, u + i, lanes)                                                                 \
-        PEFT_LOAD8(grad, d_up + i, lanes)                                                            \
+        PEFT_LOAD8(grad, dy + i, lanes)                                                              \
         PEFT_EXP8(e, -gate)                                                                          \
         const peft_v8 sigmoid = 1.0f / (1.0f + e);                                                   \
         const peft_v8 gate_grad = grad * up * (sigmoid * (1.0f + gate * (1.0f - sigmoid)));          \
@@ -394,16 +394,16 @@ static inline void peft_swiglu_forward_portable(const float *g, const float *u, 
         PEFT_STORE8(up_grad, d_up + i, lanes)                                                        \
     }
 
-/// SwiGLU's backward over `count` elements: reads the output gradient `dy` from `d_up` and
-/// overwrites it with `dy ⊙ silu(g)`; writes `dy ⊙ u ⊙ silu'(g)` to `d_gate`.
+/// SwiGLU's backward over `count` elements, from the output gradient `dy`: writes `dy ⊙ silu(g)` to
+/// `d_up` (which may be `dy`) and `dy ⊙ u ⊙ silu'(g)` to `d_gate`.
 static inline PEFT_AVX2 void peft_swiglu_backward_avx2(
-    const float *g, const float *u, float *d_up, float *d_gate, long count) {
+    const float *g, const float *u, const float *dy, float *d_up, float *d_gate, long count) {
     PEFT_SWIGLU_BACKWARD_BODY
 }
 
 /// ``peft_swiglu_backward_avx2`` for any CPU.
 static inline void peft_swiglu_backward_portable(
-    const float *g, const float *u, float *d_up, float *d_gate, long count) {
+    const float *g, const float *u, const float *dy, float *d_up, float *d_gate, long count) {
     PEFT_SWIGLU_BACKWARD_BODY
 }
 

@@ -54,7 +54,9 @@ public enum Attention {
             throw TensorError.shapeMismatch("Attention", "key mask of \(keyMask.count) for \(d.batch)×\(d.keyCapacity) keys")
         }
         let block = d.queryLength * d.keyLength
-        var probabilities = [Float](repeating: 0, count: saveProbabilities ? d.batch * d.queryHeads * block : 0)
+        // Each unit of work clears its own block of weights before filling it (on its own thread,
+        // while the block is in its cache), so the storage starts unset.
+        var probabilities = Tensor.unsetStorage(saveProbabilities ? d.batch * d.queryHeads * block : 0)
         let blocks = queryBlocks(d, causal: causal)
         let packedCount = packsOperands(d) ? PackedOperands.count(d) : 0
         let output = Tensor.uninitialized(query.shape) { out in
@@ -73,6 +75,7 @@ public enum Attention {
                         panels.withUnsafeMutableBufferPointer { panels in
                             for unit in units {
                                 let (b, h) = (unit / d.queryHeads, unit % d.queryHeads)
+                                if saveProbabilities { (p.baseAddress! + unit * block).initialize(repeating: 0, count: block) }
                                 attendHead(
                                     h, query: q.baseAddress! + b * d.queryLength * d.queryHeads * d.headDimension,
                                     key: k.baseAddress! + b * d.keyCapacity * d.keyValueHeads * d.headDimension,
@@ -257,10 +260,14 @@ public enum Attention {
         let scale = 1 / Float(d.headDimension).squareRoot()
         let (qStride, kvStride) = (d.queryHeads * d.headDimension, d.keyValueHeads * d.headDimension)
         let blocks = queryBlocks(d, causal: causal)
-        var dQuery = try Tensor.zeros(query.shape)
-        var dKey = try Tensor.zeros(key.shape)
-        var dValue = try Tensor.zeros(value.shape)
-        guard query.count > 0, key.count > 0 else { return (dQuery, dKey, dValue) }
+        // Each unit clears its own slices of the three gradients (on its own thread) before
+        // accumulating into them, so their storage starts unset.
+        var dQuery = Tensor(uncheckedShape: query.shape, scalars: Tensor.unsetStorage(query.count))
+        var dKey = Tensor(uncheckedShape: key.shape, scalars: Tensor.unsetStorage(key.count))
+        var dValue = Tensor(uncheckedShape: value.shape, scalars: Tensor.unsetStorage(value.count))
+        guard query.count > 0, key.count > 0 else {
+            return (try Tensor.zeros(query.shape), try Tensor.zeros(key.shape), try Tensor.zeros(value.shape))
+        }
         query.withUnsafeBufferPointer { q in
         key.withUnsafeBufferPointer { k in
         value.withUnsafeBufferPointer { v in
@@ -283,6 +290,16 @@ public enum Attention {
                         for unit in units {
                             let (b, kvHead) = (unit / d.keyValueHeads, unit % d.keyValueHeads)
                             let kvOffset = b * d.keyLength * kvStride + kvHead * d.headDimension
+                            for j in 0..<d.keyLength {
+                                (dk.baseAddress! + kvOffset + j * kvStride).initialize(repeating: 0, count: d.headDimension)
+                                (dv.baseAddress! + kvOffset + j * kvStride).initialize(repeating: 0, count: d.headDimension)
+                            }
+                            for h in (kvHead * group)..<((kvHead + 1) * group) {
+                                let qOffset = b * d.queryLength * qStride + h * d.headDimension
+                                for t in 0..<d.queryLength {
+                                    (dq.baseAddress! + qOffset + t * qStride).initialize(repeating: 0, count: d.headDimension)
+                                }
+                            }
                             let products = packs ? BackwardProducts(
                                 panels: panels.baseAddress!, dimensions: d, blockRows: blockRows,
                                 key: k.baseAddress! + kvOffset, value: v.baseAddress! + kvOffset, kvStride: kvStride) : nil

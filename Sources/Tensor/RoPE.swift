@@ -56,13 +56,28 @@ public struct RotaryEmbedding: Sendable, Equatable {
             throw TensorError.outOfRange("RotaryEmbedding.angles", "negative position \(bad)")
         }
         let half = headDimension / 2
+        // A batch repeats its positions in every row: each distinct position's cosines and sines
+        // are computed once (the transcendentals cost more than the copies) and copied per token.
+        var rowOf: [Int: Int] = [:]
+        var distinctCosines: [Float] = [], distinctSines: [Float] = []
         var cosines = [Float](repeating: 0, count: positions.count * half)
         var sines = cosines
         for (token, position) in positions.enumerated() {
+            let row: Int
+            if let known = rowOf[position] {
+                row = known
+            } else {
+                row = rowOf.count
+                rowOf[position] = row
+                for i in 0..<half {
+                    let angle = Float(position) * inverseFrequencies[i]
+                    distinctCosines.append(cosf(angle))
+                    distinctSines.append(sinf(angle))
+                }
+            }
             for i in 0..<half {
-                let angle = Float(position) * inverseFrequencies[i]
-                cosines[token * half + i] = cosf(angle)
-                sines[token * half + i] = sinf(angle)
+                cosines[token * half + i] = distinctCosines[row * half + i]
+                sines[token * half + i] = distinctSines[row * half + i]
             }
         }
         return Angles(count: positions.count, cosines: cosines, sines: sines)

@@ -72,17 +72,18 @@ enum SIMDKernels {
         }
     }
 
-    /// SwiGLU's backward over `count` floats: `dUp` holds the output gradient `dy` on entry and
-    /// `dy · silu(g)` on return; `dGate` receives `dy · u · silu'(g)`.
+    /// SwiGLU's backward over `count` floats, from the output gradient `dy`: `dUp` (which may be
+    /// `dy`) receives `dy · silu(g)`, `dGate` receives `dy · u · silu'(g)`.
     @inline(__always)
     static func swiGLUBackward(
-        _ g: UnsafePointer<Float>, _ u: UnsafePointer<Float>, _ dUp: UnsafeMutablePointer<Float>,
-        _ dGate: UnsafeMutablePointer<Float>, count: Int, portable: Bool = !hasAVX2
+        _ g: UnsafePointer<Float>, _ u: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+        _ dUp: UnsafeMutablePointer<Float>, _ dGate: UnsafeMutablePointer<Float>, count: Int,
+        portable: Bool = !hasAVX2
     ) {
         if portable {
-            peft_swiglu_backward_portable(g, u, dUp, dGate, count)
+            peft_swiglu_backward_portable(g, u, dy, dUp, dGate, count)
         } else {
-            peft_swiglu_backward_avx2(g, u, dUp, dGate, count)
+            peft_swiglu_backward_avx2(g, u, dy, dUp, dGate, count)
         }
     }
 

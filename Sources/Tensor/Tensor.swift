@@ -72,6 +72,13 @@ public struct Tensor: Sendable, Equatable {
         return Tensor(uncheckedShape: shape, scalars: scalars)
     }
 
+    /// Storage for `count` floats whose values are left unset, for kernels that write every
+    /// element before anything reads it but not in one pass (``uninitialized(_:_:)`` is the form
+    /// for one initializer).
+    static func unsetStorage(_ count: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+
     /// The number of elements.
     public var count: Int { scalars.count }
     /// The number of dimensions.

@@ -72,9 +72,14 @@ struct ElementwiseKernelTests {
         for count in [1, 7, 8, 9, 23] {
             let g = randomTensor([count], seed: 1, scale: 6).scalars, u = randomTensor([count], seed: 2).scalars
             let dy = randomTensor([count], seed: 3).scalars
-            var out = [Float](repeating: .nan, count: count), dUp = dy, dGate = [Float](repeating: .nan, count: count)
+            var out = [Float](repeating: .nan, count: count), dUp = out, dGate = out, inPlace = dy
             SIMDKernels.swiGLUForward(g, u, &out, count: count, portable: portable)
-            SIMDKernels.swiGLUBackward(g, u, &dUp, &dGate, count: count, portable: portable)
+            SIMDKernels.swiGLUBackward(g, u, dy, &dUp, &dGate, count: count, portable: portable)
+            inPlace.withUnsafeMutableBufferPointer { dyAndDUp in
+                SIMDKernels.swiGLUBackward(
+                    g, u, dyAndDUp.baseAddress!, dyAndDUp.baseAddress!, &dGate, count: count, portable: portable)
+            }
+            #expect(inPlace == dUp)
             for i in 0..<count {
                 let sigmoid = 1 / (1 + expf(-g[i]))
                 #expect(abs(out[i] - g[i] * sigmoid * u[i]) <= 1e-6 * max(1, abs(out[i])))
