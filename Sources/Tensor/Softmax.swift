@@ -95,8 +95,7 @@ public enum Softmax {
                 for j in 0..<width { start[j] = 0 }
                 continue
             }
-            let inverse = 1 / VectorMath.expInPlace(start, count: width, shift: maximum)
-            for j in 0..<width { start[j] *= inverse }
+            VectorMath.scale(start, count: width, by: 1 / VectorMath.expInPlace(start, count: width, shift: maximum))
         }
     }
 }

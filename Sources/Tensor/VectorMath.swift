@@ -59,6 +59,20 @@ public enum VectorMath {
         return result
     }
 
+    /// Multiplies each of `count` floats at `values` by `factor`.
+    @inlinable
+    public static func scale(_ values: UnsafeMutablePointer<Float>, count: Int, by factor: Float) {
+        var index = 0
+        while index + 8 <= count {
+            store(load(values + index) * factor, values + index)
+            index += 8
+        }
+        while index < count {
+            values[index] *= factor
+            index += 1
+        }
+    }
+
     /// Replaces each of `count` floats at `values` by `e^(value − shift)` and returns their sum.
     ///
     /// Runs the C kernel of `kernels.h` (AVX2 + FMA where the CPU has them; the two compilations may

@@ -174,7 +174,25 @@ struct KernelTests {
         #expect(throws: TensorError.self) { try CrossEntropy.forward(logits: logits, targets: [3, 0, 0]) }
         #expect(throws: TensorError.self) { try CrossEntropy.forward(logits: logits, targets: [0]) }
         let none = try CrossEntropy.forward(logits: logits, targets: Array(repeating: CrossEntropy.ignoredTarget, count: 3))
-        #expect(none.loss == 0 && none.counted == 0)
+        #expect(none.loss == 0 && none.counted == 0 && none.gradient == nil)
+    }
+
+    @Test("Cross-entropy's gradient, computed with the loss, is (softmax − onehot) / counted, 0 on ignored rows")
+    func crossEntropyGradient() throws {
+        let logits = try Tensor(rows: [[1, 2, 3], [0, 0, 0], [5, 1, 0]])
+        let targets = [2, CrossEntropy.ignoredTarget, 0]
+        let withGradient = try CrossEntropy.forward(logits: logits, targets: targets, computeGradient: true)
+        #expect(withGradient.loss == (try CrossEntropy.forward(logits: logits, targets: targets)).loss)
+        let gradient = try #require(withGradient.gradient)
+        #expect(gradient.shape == [3, 3])
+        let expected: [[Float]] = [
+            (try Tensor(rows: [[1, 2, 3]]).softmax().scalars).enumerated().map { ($1 - ($0 == 2 ? 1 : 0)) / 2 },
+            [0, 0, 0],
+            (try Tensor(rows: [[5, 1, 0]]).softmax().scalars).enumerated().map { ($1 - ($0 == 0 ? 1 : 0)) / 2 },
+        ]
+        for (index, value) in gradient.scalars.enumerated() {
+            #expect(abs(value - expected[index / 3][index % 3]) < 1e-6, "element \(index)")
+        }
     }
 
     @Test("bf16 and f16 conversions are exact where representable and round to nearest even")

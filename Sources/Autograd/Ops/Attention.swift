@@ -33,12 +33,16 @@ extension Variable {
     /// Mean softmax cross-entropy of `logits: [rows, vocabulary]` against `targets` (one id per row,
     /// or ``CrossEntropy/ignoredTarget`` to skip the row), as a scalar.
     /// - Throws: ``TensorError`` for mismatched sizes or a target outside the vocabulary.
+    ///
+    /// When a gradient will be wanted, the forward pass computes it along with the loss (one pass
+    /// over the logits, not two) and keeps it, `[rows, vocabulary]`, until the backward pass.
     public static func crossEntropy(logits: Variable, targets: [Int]) throws -> Variable {
-        let (loss, counted, logSumExp) = try CrossEntropy.forward(logits: logits.value, targets: targets)
+        let (loss, _, gradient) = try CrossEntropy.forward(
+            logits: logits.value, targets: targets, computeGradient: GradientMode.isEnabled && logits.requiresGradient)
         return operation(Tensor(scalar: loss), inputs: [logits]) { grad in
-            try logits.accumulateGradient(CrossEntropy.backward(
-                logits: logits.value, targets: targets, logSumExp: logSumExp, counted: counted,
-                lossGradient: grad.scalars[0]))
+            guard let gradient else { return }
+            let lossGradient = grad.scalars[0]
+            try logits.accumulateGradient(lossGradient == 1 ? gradient : gradient * lossGradient)
         }
     }
 }
