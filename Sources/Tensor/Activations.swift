@@ -54,25 +54,21 @@ public enum Activation {
         guard gate.shape == up.shape, gate.shape == dy.shape else {
             throw TensorError.shapeMismatch("swiGLUBackward", "gate \(gate.shape), up \(up.shape), dy \(dy.shape)")
         }
-        // Both gradients are written to new storage: the caller still holds `dy`, so writing over
-        // it would first copy it.
-        var upGradient: Tensor?
-        let gateGradient = Tensor.uninitialized(gate.shape) { dGate in
-            upGradient = Tensor.uninitialized(gate.shape) { dUp in
-                gate.withUnsafeBufferPointer { g in
-                    up.withUnsafeBufferPointer { u in
-                        dy.withUnsafeBufferPointer { dy in
-                            Parallel.forEach(dGate.count, minimumChunk: 32_768) { range in
-                                let start = range.lowerBound
-                                SIMDKernels.swiGLUBackward(
-                                    g.baseAddress! + start, u.baseAddress! + start, dy.baseAddress! + start,
-                                    dUp.baseAddress! + start, dGate.baseAddress! + start, count: range.count)
-                            }
-                        }
-                    }
-                }
+        // Both gradients go to new storage: the caller still holds `dy`, so writing over it would
+        // first copy it.
+        var gateGradient = Tensor.unsetStorage(gate.count), upGradient = Tensor.unsetStorage(gate.count)
+        gate.withUnsafeBufferPointer { g in
+        up.withUnsafeBufferPointer { u in
+        dy.withUnsafeBufferPointer { dy in
+        gateGradient.withUnsafeMutableBufferPointer { dGate in
+        upGradient.withUnsafeMutableBufferPointer { dUp in
+            Parallel.forEach(dGate.count, minimumChunk: 32_768) { range in
+                let start = range.lowerBound
+                SIMDKernels.swiGLUBackward(
+                    g.baseAddress! + start, u.baseAddress! + start, dy.baseAddress! + start,
+                    dUp.baseAddress! + start, dGate.baseAddress! + start, count: range.count)
             }
-        }
-        return (gateGradient, upGradient!)
+        }}}}}
+        return (Tensor(uncheckedShape: gate.shape, scalars: gateGradient), Tensor(uncheckedShape: gate.shape, scalars: upGradient))
     }
 }

@@ -260,14 +260,14 @@ public enum Attention {
         let scale = 1 / Float(d.headDimension).squareRoot()
         let (qStride, kvStride) = (d.queryHeads * d.headDimension, d.keyValueHeads * d.headDimension)
         let blocks = queryBlocks(d, causal: causal)
+        guard query.count > 0, key.count > 0 else {
+            return (try Tensor.zeros(query.shape), try Tensor.zeros(key.shape), try Tensor.zeros(value.shape))
+        }
         // Each unit clears its own slices of the three gradients (on its own thread) before
         // accumulating into them, so their storage starts unset.
         var dQuery = Tensor(uncheckedShape: query.shape, scalars: Tensor.unsetStorage(query.count))
         var dKey = Tensor(uncheckedShape: key.shape, scalars: Tensor.unsetStorage(key.count))
         var dValue = Tensor(uncheckedShape: value.shape, scalars: Tensor.unsetStorage(value.count))
-        guard query.count > 0, key.count > 0 else {
-            return (try Tensor.zeros(query.shape), try Tensor.zeros(key.shape), try Tensor.zeros(value.shape))
-        }
         query.withUnsafeBufferPointer { q in
         key.withUnsafeBufferPointer { k in
         value.withUnsafeBufferPointer { v in
