@@ -102,7 +102,7 @@ struct KernelTests {
 
     @Test("Causal attention over many queries, computed in query blocks over their visible keys, matches the naive loops")
     func causalBlocks() throws {
-        // 70 queries (blocks of 32), 3 prefix keys in front, grouped heads, one padded key per row.
+        // 70 queries (four blocks of 16 and one of 6), 3 prefix keys in front, grouped heads, one padded key per row.
         let q = randomTensor([2, 70, 4, 8], seed: 21)
         let k = randomTensor([2, 73, 2, 8], seed: 22)
         let v = randomTensor([2, 73, 2, 8], seed: 23)
