@@ -29,6 +29,31 @@ public struct PromptTemplate: Sendable, Equatable, Codable {
     /// `{instruction}\n` without an input.
     public static let plain = PromptTemplate(withInput: "{instruction}\n{input}\n", withoutInput: "{instruction}\n")
 
+    /// A template from one format string with the placeholders `{instruction}` and `{input}`, such
+    /// as `"{instruction} {input} Answer:"`. Without an input, `{input}` is left out together with
+    /// the spaces and newlines just before it (`"{instruction} Answer:"`). The escapes `\n` and
+    /// `\t` written as two characters (as a shell passes them) become a newline and a tab.
+    /// - Throws: ``InstructionDataError/invalidSettings(_:)`` if `format` has no `{instruction}`,
+    ///   or has either placeholder more than once.
+    public init(format: String) throws {
+        let format = format.replacingOccurrences(of: "\\n", with: "\n").replacingOccurrences(of: "\\t", with: "\t")
+        let instructions = format.components(separatedBy: "{instruction}").count - 1
+        let inputs = format.components(separatedBy: "{input}").count - 1
+        guard instructions == 1, inputs <= 1 else {
+            throw InstructionDataError.invalidSettings(
+                "a template format needs {instruction} exactly once and {input} at most once, got '\(format)'")
+        }
+        var withoutInput = format
+        if let placeholder = format.range(of: "{input}") {
+            var start = placeholder.lowerBound
+            while start > format.startIndex, format[format.index(before: start)].isWhitespace {
+                start = format.index(before: start)
+            }
+            withoutInput = String(format[..<start] + format[placeholder.upperBound...])
+        }
+        self.init(withInput: format, withoutInput: withoutInput)
+    }
+
     /// The prompt text of `example` (empty for plain text).
     public func prompt(for example: InstructionExample) -> String {
         guard case let .instruction(instruction, input, _) = example.content else { return "" }

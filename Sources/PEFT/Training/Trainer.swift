@@ -231,10 +231,12 @@ public final class Trainer {
         return (stepLoss, norm)
     }
 
-    /// The mean cross-entropy over the response tokens of `batch`, a scalar.
+    /// The mean cross-entropy over the response tokens of `batch`, a scalar; the LM head runs on
+    /// the slots that carry a loss only.
     private func loss(of batch: TrainingBatch) throws -> Variable {
-        let logits = try model(batch.tokens, hooks: AdapterRouter(adapter, rows: batch.tokens.batch))
-        return try Variable.crossEntropy(logits: logits.reshaped([-1, model.config.vocabSize]), targets: batch.targets)
+        let logits = try model(
+            batch.tokens, hooks: AdapterRouter(adapter, rows: batch.tokens.batch), logits: .slots(batch.lossSlots))
+        return try Variable.crossEntropy(logits: logits, targets: batch.lossTargets)
     }
 
     /// Records a dev evaluation: a new best keeps a copy of the weights; otherwise patience runs down.

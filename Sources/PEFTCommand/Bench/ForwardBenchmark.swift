@@ -9,8 +9,7 @@ struct ForwardBenchmark: ParsableCommand {
         commandName: "forward",
         abstract: "Tokens/s of a no-gradient forward pass over [batch, seq] tokens (logits at every position).")
 
-    @Option(help: "Model shape: small or base (shared/anchors/configs.json).")
-    var config: BenchShape = .small
+    @OptionGroup var modelOptions: BenchModelOptions
 
     @Option(help: "Timed repetitions (after two warm-up passes).")
     var steps = 8
@@ -20,10 +19,10 @@ struct ForwardBenchmark: ParsableCommand {
 
     func run() throws {
         guard steps > 0 else { throw ValidationError("--steps must be positive") }
-        let modelConfig = try config.config()
-        let model = try LlamaModel(randomWithConfig: modelConfig, seed: 0)
-        let (rows, sequence) = config.batch
-        let batch = try config.randomBatch(vocabularySize: modelConfig.vocabSize)
+        let model = try modelOptions.load(default: .small)
+        let (rows, sequence) = modelOptions.batch(default: .small)
+        let label = modelOptions.label(default: .small)
+        let batch = try BenchShape.randomBatch(rows: rows, sequence: sequence, vocabularySize: model.config.vocabSize)
         var times: [Double] = []
         for step in 0..<(steps + 2) {
             let time = try Timing.seconds { _ = try GradientMode.withoutGradients { try model(batch) } }
@@ -32,9 +31,9 @@ struct ForwardBenchmark: ParsableCommand {
         let seconds = Timing.median(times)
         let tokensPerSecond = Double(rows * sequence) / seconds
         if json {
-            print(#"{"impl": "swift-peft", "bench": "forward", "config": "\#(config.rawValue)", "batch": \#(rows), "seq": \#(sequence), "step_s": \#(Timing.rounded(seconds, places: 4)), "tokens_per_s": \#(Timing.rounded(tokensPerSecond))}"#)
+            print(#"{"impl": "swift-peft", "bench": "forward", "config": "\#(label)", "batch": \#(rows), "seq": \#(sequence), "step_s": \#(Timing.rounded(seconds, places: 4)), "tokens_per_s": \#(Timing.rounded(tokensPerSecond))}"#)
         } else {
-            print("forward \(config.rawValue): batch \(rows) × seq \(sequence), median \(String(Int(seconds * 1000))) ms, \(Int(tokensPerSecond)) tokens/s (BLAS: \(BLAS.configuration))")
+            print("forward \(label): batch \(rows) × seq \(sequence), median \(String(Int(seconds * 1000))) ms, \(Int(tokensPerSecond)) tokens/s (BLAS: \(BLAS.configuration))")
         }
     }
 }

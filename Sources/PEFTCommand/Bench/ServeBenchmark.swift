@@ -13,7 +13,7 @@ struct ServeBenchmark: AsyncParsableCommand {
 
     enum Method: String, ExpressibleByArgument, CaseIterable { case base, lora, prompt, iapt }
 
-    @Option(help: "Model shape: small or base (shared/anchors/configs.json).") var config: BenchShape = .base
+    @OptionGroup var modelOptions: BenchModelOptions
     @Option(help: "Adapter method of every tenant: base (none), lora, prompt or iapt.") var method: Method = .lora
     @Option(help: "Distinct tenants (adapters); request i uses tenant i mod N.") var tenants = 8
     @Option(help: "Requests in the batch (raised to --tenants if smaller).") var batch = 8
@@ -27,10 +27,11 @@ struct ServeBenchmark: AsyncParsableCommand {
             throw ValidationError("--tenants, --batch, --prompt-len, --new-tokens and --repeats must be positive")
         }
         let rows = max(batch, tenants)
-        let modelConfig = try config.config()
+        let model = try modelOptions.load(default: .base)
+        let modelConfig = model.config
+        let label = modelOptions.label(default: .base)
         let (method, tenants, promptLen, newTokens) = (self.method, self.tenants, self.promptLen, self.newTokens)
-        let engine = try ServingEngine(
-            model: LlamaModel(randomWithConfig: modelConfig, seed: 0), maximumBatch: rows, cacheCapacity: promptLen + newTokens + 32)
+        let engine = try ServingEngine(model: model, maximumBatch: rows, cacheCapacity: promptLen + newTokens + 32)
         if method != .base {
             for tenant in 0..<tenants {
                 try await engine.addAdapter(as: "t\(tenant)") { model in try Self.makeAdapter(method, model: model, seed: UInt64(tenant)) }
@@ -58,9 +59,9 @@ struct ServeBenchmark: AsyncParsableCommand {
         let ttft = Timing.median(firstTokens) * 1000
         let peak = Self.peakResidentMegabytes()
         if json {
-            print(#"{"impl": "swift-peft", "method": "\#(method.rawValue)", "config": "\#(config.rawValue)", "batch": \#(rows), "tenants": \#(method == .base ? 1 : tenants), "prompt_len": \#(promptLen), "new_tokens": \#(newTokens), "seconds": \#(Timing.rounded(seconds * 1000) / 1000), "generated_tokens_per_s": \#(Timing.rounded(tokensPerSecond)), "ttft_ms": \#(Timing.rounded(ttft)), "peak_rss_mb": \#(Timing.rounded(peak))}"#)
+            print(#"{"impl": "swift-peft", "method": "\#(method.rawValue)", "config": "\#(label)", "batch": \#(rows), "tenants": \#(method == .base ? 1 : tenants), "prompt_len": \#(promptLen), "new_tokens": \#(newTokens), "seconds": \#(Timing.rounded(seconds * 1000) / 1000), "generated_tokens_per_s": \#(Timing.rounded(tokensPerSecond)), "ttft_ms": \#(Timing.rounded(ttft)), "peak_rss_mb": \#(Timing.rounded(peak))}"#)
         } else {
-            print("serve \(method.rawValue) on \(config.rawValue): \(rows) requests, \(method == .base ? 1 : tenants) tenants, prompt \(promptLen), \(newTokens) new tokens: "
+            print("serve \(method.rawValue) on \(label): \(rows) requests, \(method == .base ? 1 : tenants) tenants, prompt \(promptLen), \(newTokens) new tokens: "
                   + String(format: "%.1f generated tokens/s, time to first token %.0f ms, peak RSS %.0f MB", tokensPerSecond, ttft, peak))
         }
     }

@@ -32,8 +32,7 @@ struct TrainBenchmark: ParsableCommand {
         commandName: "train",
         abstract: "Tokens/s of a training step (forward, backward, AdamW) per method, as shared/anchors/torch_peft_train.py.")
 
-    @Option(help: "Model shape: small or base (shared/anchors/configs.json).")
-    var config: BenchShape = .small
+    @OptionGroup var modelOptions: BenchModelOptions
 
     @Option(help: "Method: full, lora, prompt, prefix, ptuning2 or iapt.")
     var method: TrainBenchMethod = .lora
@@ -55,9 +54,10 @@ struct TrainBenchmark: ParsableCommand {
 
     func run() throws {
         guard steps > 0 else { throw ValidationError("--steps must be positive") }
-        let modelConfig = try config.config()
-        let model = try LlamaModel(randomWithConfig: modelConfig, seed: 0, trainable: method == .full)
-        let (rows, sequence) = config.batch
+        let model = try modelOptions.load(default: .small, trainable: method == .full)
+        let modelConfig = model.config
+        let (rows, sequence) = modelOptions.batch(default: .small)
+        let label = modelOptions.label(default: .small)
         let adapter = try makeAdapter(for: model)
         adapter?.isTraining = true
         let hooks = adapter.map { AdapterRouter($0, rows: rows) }
@@ -68,7 +68,7 @@ struct TrainBenchmark: ParsableCommand {
         let optimizer = AdamW(groups: groups, learningRate: 1e-3)
         let trainable = groups.reduce(0) { $0 + $1.parameters.reduce(0) { $0 + $1.value.count } }
 
-        let batch = try config.randomBatch(vocabularySize: modelConfig.vocabSize)
+        let batch = try BenchShape.randomBatch(rows: rows, sequence: sequence, vocabularySize: modelConfig.vocabSize)
         // Position t predicts token t + 1; the last position of each row has no target.
         let targets = (0..<(rows * sequence)).map { $0 % sequence == sequence - 1 ? CrossEntropy.ignoredTarget : batch.tokens[$0 + 1] }
 
@@ -97,9 +97,9 @@ struct TrainBenchmark: ParsableCommand {
         let share = achieved / reference.gflopsPerSecond
         let load = Timing.loadAverage
         if json {
-            print(#"{"impl": "swift-peft", "config": "\#(config.rawValue)", "method": "\#(method.rawValue)", "trainable": \#(trainable), "batch": \#(rows), "seq": \#(sequence), "step_s": \#(Timing.rounded(seconds, places: 4)), "tokens_per_s": \#(Timing.rounded(tokensPerSecond, places: 1)), "gflops": \#(Timing.rounded(work.flops / 1e9)), "gflops_per_s": \#(Timing.rounded(achieved, places: 1)), "sgemm_peak_gflops_per_s": \#(Timing.json(reference.gflopsPerSecond, places: 1)), "peak_share": \#(Timing.json(share, places: 3)), "loss": \#(Timing.rounded(Double(loss), places: 4)), "blas_core": "\#(BLAS.coreName)", "blas_threads": \#(BLAS.threadCount), "workers": \#(Parallel.workerCount), "loadavg_1m": \#(load)}"#)
+            print(#"{"impl": "swift-peft", "config": "\#(label)", "method": "\#(method.rawValue)", "trainable": \#(trainable), "batch": \#(rows), "seq": \#(sequence), "step_s": \#(Timing.rounded(seconds, places: 4)), "tokens_per_s": \#(Timing.rounded(tokensPerSecond, places: 1)), "gflops": \#(Timing.rounded(work.flops / 1e9)), "gflops_per_s": \#(Timing.rounded(achieved, places: 1)), "sgemm_peak_gflops_per_s": \#(Timing.json(reference.gflopsPerSecond, places: 1)), "peak_share": \#(Timing.json(share, places: 3)), "loss": \#(Timing.rounded(Double(loss), places: 4)), "blas_core": "\#(BLAS.coreName)", "blas_threads": \#(BLAS.threadCount), "workers": \#(Parallel.workerCount), "loadavg_1m": \#(load)}"#)
         } else {
-            print("train \(config.rawValue) \(method.rawValue) (\(method.summary)): batch \(rows) × seq \(sequence), \(trainable) trainable")
+            print("train \(label) \(method.rawValue) (\(method.summary)): batch \(rows) × seq \(sequence), \(trainable) trainable")
             print("  median step \(String(format: "%.1f", seconds * 1000)) ms over \(steps) steps, \(Int(tokensPerSecond)) tokens/s, loss \(String(format: "%.4f", loss))")
             print("  \(String(format: "%.2f", work.flops / 1e9)) GFLOP per step (\(work.formula)): \(String(format: "%.1f", achieved)) GFLOP/s, \(String(format: "%.0f", share * 100)) % of the sgemm peak measured now (\(String(format: "%.1f", reference.gflopsPerSecond)) GFLOP/s, \(reference.shape))")
             print("  OpenBLAS core \(BLAS.coreName), \(BLAS.threadCount) thread per call, products split over \(Parallel.workerCount) workers; OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"); load average \(load)")

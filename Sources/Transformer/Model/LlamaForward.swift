@@ -3,11 +3,15 @@ import Tensor
 
 extension LlamaModel {
     /// Which positions the forward pass computes logits for.
-    public enum LogitPositions: Sendable {
-        /// Every token slot: `[batch, length, vocab]` (training, scoring).
+    public enum LogitPositions: Sendable, Equatable {
+        /// Every token slot: `[batch, length, vocab]` (scoring).
         case all
         /// The last slot of each row only: `[batch, 1, vocab]` (generation with left padding).
         case last
+        /// The given token slots only, each `row · length + slot`, in the order given:
+        /// `[count, vocab]`. Training asks for the slots that carry a loss, so the LM head (a fifth
+        /// of a small model's work with a large vocabulary) runs on those alone.
+        case slots([Int])
     }
 
     /// Runs the model over `batch`.
@@ -19,10 +23,12 @@ extension LlamaModel {
     ///   - cache: when given, keys and values are written to it and attention reads every cached
     ///     slot; the first pass over an empty cache (prefill) also stores the prefixes. Inference
     ///     only: no gradient flows through cached attention.
-    ///   - logits: `.all` positions, or the `.last` slot of each row.
-    /// - Returns: logits at the token slots (virtual tokens excluded), `[batch, length or 1, vocab]`.
+    ///   - logits: `.all` positions, the `.last` slot of each row, or the given `.slots`.
+    /// - Returns: logits at the token slots (virtual tokens excluded), `[batch, length or 1, vocab]`,
+    ///   or `[count, vocab]` for `.slots`.
     /// - Throws: ``ModelError/invalidInput(_:)`` for an empty batch, a token id outside the
-    ///   vocabulary (naming row and slot) or hooks whose prefixes do not match what they declared;
+    ///   vocabulary (naming row and slot), a logit slot outside the batch, or hooks whose prefixes
+    ///   do not match what they declared;
     ///   ``TensorError`` from the kernels.
     public func callAsFunction(
         _ batch: TokenBatch, hooks: (any ForwardHooks)? = nil, cache: KVCache? = nil, logits: LogitPositions = .all
@@ -61,8 +67,11 @@ extension LlamaModel {
     }
 
     func forward(_ batch: TokenBatch, hooks: (any ForwardHooks)?, binding: CacheBinding, logits: LogitPositions) throws -> Variable {
-        let plan = try ForwardPlan(model: self, batch: batch, hooks: hooks, binding: binding)
         let (rows, length, width) = (batch.batch, batch.length, config.hiddenSize)
+        if case .slots(let slots) = logits, let bad = slots.first(where: { !(0..<(rows * length)).contains($0) }) {
+            throw ModelError.invalidInput("logit slot \(bad) is outside the batch's \(rows) × \(length) slots")
+        }
+        let plan = try ForwardPlan(model: self, batch: batch, hooks: hooks, binding: binding)
         var hidden = try Variable.embedding(embedTokens, ids: plan.tokenIDs).reshaped([rows, length, width])
         if plan.inputSlots > 0 {
             guard let prefix = try hooks?.inputPrefix(context: plan.context), prefix.shape == [rows, plan.inputSlots, width] else {
@@ -78,8 +87,13 @@ extension LlamaModel {
         if plan.inputSlots > 0 {
             output = try output.slice(alongAxis: 1, plan.inputSlots..<(plan.inputSlots + length))
         }
-        if logits == .last {
+        switch logits {
+        case .all:
+            break
+        case .last:
             output = try output.slice(alongAxis: 1, (length - 1)..<length)
+        case .slots(let slots):
+            output = try output.reshaped([rows * length, width]).selectRows(slots)
         }
         return try Variable.linear(output, weight: lmHead)
     }
