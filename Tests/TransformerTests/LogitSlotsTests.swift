@@ -43,6 +43,30 @@ struct LogitSlotsTests {
         #expect(difference < 1e-6)
     }
 
+    @Test("The model's chunked loss equals cross-entropy over all logits, with the same gradients")
+    func chunkedLoss() throws {
+        let config = try LlamaConfig(
+            vocabSize: 48, hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 2, numAttentionHeads: 4,
+            numKeyValueHeads: 2, rmsNormEps: 1e-5, tieWordEmbeddings: true)
+        let batch = try TokenBatch(rows: [[1, 5, 9, 12, 3], [7, 2, 4]], padding: .right)
+        var targets = [Int](repeating: CrossEntropy.ignoredTarget, count: 10)
+        for (slot, target) in [(1, 11), (3, 2), (6, 40), (7, 0)] { targets[slot] = target }
+        func run(chunked: Bool) throws -> (Float, [Float]) {
+            let model = try LlamaModel(randomWithConfig: config, seed: 3, initializerRange: 0.3, trainable: true)
+            let loss = chunked
+                ? try model.loss(batch, targets: targets)
+                : try Variable.crossEntropy(logits: model(batch).reshaped([-1, config.vocabSize]), targets: targets)
+            try loss.backward()
+            return (loss.value.scalars[0], try #require(model.embedTokens.gradient).scalars)
+        }
+        let (expectedLoss, expected) = try run(chunked: false)
+        let (loss, actual) = try run(chunked: true)
+        #expect(abs(loss - expectedLoss) < 1e-5)
+        #expect((zip(expected, actual).map { abs($0 - $1) }.max() ?? 1) < 1e-6)
+        let model = try tinyModel()
+        #expect(throws: ModelError.self) { try model.loss(batch, targets: [1, 2]) }
+    }
+
     @Test("A slot outside the batch is an error that names it, before any work")
     func outOfRange() throws {
         let model = try tinyModel()

@@ -232,11 +232,9 @@ public final class Trainer {
     }
 
     /// The mean cross-entropy over the response tokens of `batch`, a scalar; the LM head runs on
-    /// the slots that carry a loss only.
+    /// the slots that carry a loss only, in chunks (``LlamaModel/loss(_:hooks:targets:)``).
     private func loss(of batch: TrainingBatch) throws -> Variable {
-        let logits = try model(
-            batch.tokens, hooks: AdapterRouter(adapter, rows: batch.tokens.batch), logits: .slots(batch.lossSlots))
-        return try Variable.crossEntropy(logits: logits, targets: batch.lossTargets)
+        try model.loss(batch.tokens, hooks: AdapterRouter(adapter, rows: batch.tokens.batch), targets: batch.targets)
     }
 
     /// Records a dev evaluation: a new best keeps a copy of the weights; otherwise patience runs down.

@@ -16,11 +16,6 @@ public struct TrainingBatch: Sendable, Equatable {
     public let targets: [Int]
     /// The number of targets that are not ignored (response tokens predicted).
     public let targetCount: Int
-    /// The slots whose target is not ignored, `row · length + slot`, in row-major order: where the
-    /// LM head needs to run (``LlamaModel/LogitPositions/slots(_:)``).
-    public let lossSlots: [Int]
-    /// The targets of ``lossSlots``, in the same order.
-    public let lossTargets: [Int]
     /// The number of real (non-padding) tokens.
     public let tokenCount: Int
 
@@ -41,8 +36,6 @@ public struct TrainingBatch: Sendable, Equatable {
         }
         self.targets = targets
         self.targetCount = targetCount
-        lossSlots = targets.indices.filter { targets[$0] != CrossEntropy.ignoredTarget }
-        lossTargets = lossSlots.map { targets[$0] }
         tokenCount = examples.reduce(0) { $0 + $1.tokens.count }
     }
 }

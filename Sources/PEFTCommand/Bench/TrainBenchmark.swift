@@ -79,8 +79,7 @@ struct TrainBenchmark: ParsableCommand {
         var loss: Float = 0
         for step in 0..<(steps + 2) {
             let time = try Timing.seconds {
-                let logits = try model(batch, hooks: hooks)
-                let lossNode = try Variable.crossEntropy(logits: logits.reshaped([-1, modelConfig.vocabSize]), targets: targets)
+                let lossNode = try model.loss(batch, hooks: hooks, targets: targets)
                 try lossNode.backward()
                 try optimizer.step()
                 optimizer.zeroGradients()

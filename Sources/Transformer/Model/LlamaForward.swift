@@ -66,11 +66,50 @@ extension LlamaModel {
         }
     }
 
+    /// The mean next-token cross-entropy of the model over `batch` at the slots whose target is
+    /// not ignored: the LM head and the loss run together in chunks of rows
+    /// (``Variable/linearCrossEntropy(_:weight:targets:rowsPerChunk:)``), on the counted slots only,
+    /// so neither the logits nor their gradient exist whole.
+    ///
+    /// - Parameters:
+    ///   - batch: the tokens.
+    ///   - hooks: an adapter's changes to the computation, or `nil`.
+    ///   - targets: one per token slot, row-major `[batch · length]`: the id slot `t` should predict,
+    ///     or ``CrossEntropy/ignoredTarget``.
+    /// - Returns: a scalar (0 when every target is ignored).
+    /// - Throws: ``ModelError/invalidInput(_:)`` if `targets` does not have one entry per slot, and
+    ///   what ``callAsFunction(_:hooks:cache:logits:)`` throws; ``TensorError`` for a target outside
+    ///   the vocabulary.
+    public func loss(_ batch: TokenBatch, hooks: (any ForwardHooks)? = nil, targets: [Int]) throws -> Variable {
+        guard targets.count == batch.batch * batch.length else {
+            throw ModelError.invalidInput("\(targets.count) targets for a batch of \(batch.batch) × \(batch.length) slots")
+        }
+        let slots = targets.indices.filter { targets[$0] != CrossEntropy.ignoredTarget }
+        let hidden = try finalHiddenStates(batch, hooks: hooks, binding: .none)
+            .reshaped([batch.batch * batch.length, config.hiddenSize]).selectRows(slots)
+        return try Variable.linearCrossEntropy(hidden, weight: lmHead, targets: slots.map { targets[$0] })
+    }
+
     func forward(_ batch: TokenBatch, hooks: (any ForwardHooks)?, binding: CacheBinding, logits: LogitPositions) throws -> Variable {
         let (rows, length, width) = (batch.batch, batch.length, config.hiddenSize)
         if case .slots(let slots) = logits, let bad = slots.first(where: { !(0..<(rows * length)).contains($0) }) {
             throw ModelError.invalidInput("logit slot \(bad) is outside the batch's \(rows) × \(length) slots")
         }
+        var output = try finalHiddenStates(batch, hooks: hooks, binding: binding)
+        switch logits {
+        case .all:
+            break
+        case .last:
+            output = try output.slice(alongAxis: 1, (length - 1)..<length)
+        case .slots(let slots):
+            output = try output.reshaped([rows * length, width]).selectRows(slots)
+        }
+        return try Variable.linear(output, weight: lmHead)
+    }
+
+    /// The final norm's output at the token slots (virtual tokens excluded), `[batch, length, hidden]`.
+    private func finalHiddenStates(_ batch: TokenBatch, hooks: (any ForwardHooks)?, binding: CacheBinding) throws -> Variable {
+        let (rows, length, width) = (batch.batch, batch.length, config.hiddenSize)
         let plan = try ForwardPlan(model: self, batch: batch, hooks: hooks, binding: binding)
         var hidden = try Variable.embedding(embedTokens, ids: plan.tokenIDs).reshaped([rows, length, width])
         if plan.inputSlots > 0 {
@@ -87,15 +126,7 @@ extension LlamaModel {
         if plan.inputSlots > 0 {
             output = try output.slice(alongAxis: 1, plan.inputSlots..<(plan.inputSlots + length))
         }
-        switch logits {
-        case .all:
-            break
-        case .last:
-            output = try output.slice(alongAxis: 1, (length - 1)..<length)
-        case .slots(let slots):
-            output = try output.reshaped([rows * length, width]).selectRows(slots)
-        }
-        return try Variable.linear(output, weight: lmHead)
+        return output
     }
 
     private func decoderLayer(
