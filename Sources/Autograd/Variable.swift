@@ -52,7 +52,7 @@ public final class Variable {
         self.backwardFunction = nil
     }
 
-    private init(value: Tensor, inputs: [Variable], backward: @escaping (Tensor) throws -> Void) {
+    init(value: Tensor, inputs: [Variable], backward: @escaping (Tensor) throws -> Void) {
         self.storedValue = value
         self.requiresGradient = true
         self.name = nil

@@ -47,11 +47,13 @@ public protocol Adapter: AnyObject {
     /// Whether the adapter is training (dropout active) or evaluating.
     var isTraining: Bool { get set }
 
-    /// Called by ``Trainer`` before each optimizer step's forward passes, with a seed for whatever
-    /// the adapter draws at random during that step (dropout masks). The seed depends only on the
-    /// run's seed and the step's number, so an adapter that draws from it, rather than from a stream
-    /// carried from step to step, draws in a resumed run exactly what it drew in the uninterrupted
-    /// one. The default ignores it.
+    /// Called by ``Trainer`` before each training forward pass (each micro-batch of each optimizer
+    /// step), with a seed for whatever the adapter draws at random during that pass (dropout
+    /// masks). The seed depends only on the run's seed, the step's number and the micro-batch's, so
+    /// an adapter that draws from it, rather than from a stream carried from pass to pass, draws in
+    /// a resumed run exactly what it drew in the uninterrupted one. Derive each layer's draws from
+    /// the seed and the layer afresh at every call (``SeededGenerator/stream(seed:_:)``), so that a
+    /// layer recomputed in the backward pass draws the same. The default ignores it.
     func beginTrainingStep(randomSeed: UInt64)
 
     /// The number of virtual tokens this adapter puts in front of the input (0 for none).

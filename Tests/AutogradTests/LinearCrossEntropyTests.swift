@@ -50,3 +50,24 @@ struct LinearCrossEntropyTests {
         #expect(throws: TensorError.self) { try Variable.linearCrossEntropy(x, weight: weight, targets: [0, 1], rowsPerChunk: 0) }
     }
 }
+
+@Suite("Recomputed sub-graphs")
+struct RecomputedTests {
+    @Test("Gradients through a recomputed body equal the recorded ones, for the input and the parameters inside")
+    func sameGradients() throws {
+        var generator = SeededGenerator(seed: 5)
+        let inputValue = try Tensor.normal([3, 4], std: 1, generator: &generator)
+        let weightValue = try Tensor.normal([5, 4], std: 0.5, generator: &generator)
+        func run(recomputing: Bool, inputNeedsGradient: Bool) throws -> [Float] {
+            let input = Variable(inputValue, requiresGradient: inputNeedsGradient)
+            let weight = Variable(weightValue, requiresGradient: true)
+            let body: (Variable) throws -> Variable = { x in try Variable.linear(x, weight: weight).silu() * 2 }
+            let output = recomputing ? try Variable.recomputed(input, body) : try body(input)
+            try output.sum().backward()
+            return try #require(weight.gradient).scalars + (inputNeedsGradient ? try #require(input.gradient).scalars : [])
+        }
+        for needs in [true, false] {
+            #expect(try run(recomputing: true, inputNeedsGradient: needs) == run(recomputing: false, inputNeedsGradient: needs))
+        }
+    }
+}

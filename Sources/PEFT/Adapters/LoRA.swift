@@ -123,8 +123,11 @@ public final class LoRAAdapter: Adapter {
     private let factorTable: [Int: [Projection: (a: Variable, b: Variable)]]
     public let namedParameters: [(name: String, variable: Variable)]
     public var isTraining = false
-    /// Draws the dropout masks; re-seeded by every ``beginTrainingStep(randomSeed:)``.
-    private var dropoutGenerator: SeededGenerator
+    /// The seed of the current training pass (``beginTrainingStep(randomSeed:)``): each adapted
+    /// projection draws its dropout mask from a stream of this seed named by its layer and
+    /// projection, so a layer run again (``LlamaModel/loss(_:hooks:targets:recomputingLayers:)``)
+    /// draws the same mask.
+    private var passSeed: UInt64
 
     /// A new adapter for `model`: `A` Kaiming-uniform, `B` zero.
     /// - Throws: ``AdapterError/invalidConfiguration(file:key:reason:)`` for a non-positive rank,
@@ -174,16 +177,21 @@ public final class LoRAAdapter: Adapter {
         self.factors = factors
         self.factorTable = factorTable
         namedParameters = named
-        dropoutGenerator = SeededGenerator(seed: seed &+ 0x10BA)
+        passSeed = seed &+ 0x10BA
     }
 
     public func configurationData() throws -> Data { try ConfigurationCoding.encode(configuration) }
 
-    public func beginTrainingStep(randomSeed: UInt64) { dropoutGenerator = SeededGenerator(seed: randomSeed) }
+    public func beginTrainingStep(randomSeed: UInt64) { passSeed = randomSeed }
 
     public func projectionDelta(layer: Int, projection: Projection, input: Variable) throws -> Variable? {
         guard let (a, b) = factorTable[layer]?[projection] else { return nil }
-        let dropped = isTraining ? try input.dropout(probability: configuration.dropout, generator: &dropoutGenerator) : input
+        var dropped = input
+        if isTraining && configuration.dropout > 0 {
+            var generator = SeededGenerator.stream(
+                seed: passSeed, UInt64(layer), UInt64(Projection.allCases.firstIndex(of: projection) ?? 0))
+            dropped = try input.dropout(probability: configuration.dropout, generator: &generator)
+        }
         // The scale is applied to the rank-r intermediate, r / out of the work of scaling the output.
         return try Variable.linear(Variable.linear(dropped, weight: a) * configuration.scale, weight: b)
     }

@@ -32,6 +32,8 @@ public final class Trainer {
     public let adapter: any Adapter
     /// The run's settings.
     public let options: TrainingOptions
+    /// What the run keeps in memory.
+    public let memory: TrainingMemory
     let optimizer: AdamW
     /// The state read by ``resume(from:)`` and the file it came from, taken up by the next
     /// ``train(on:dev:progress:)``.
@@ -41,13 +43,20 @@ public final class Trainer {
 
     /// A trainer of `adapter` on `model`.
     ///
-    /// Packs the model's frozen weights for training (``LlamaModel/packFrozenWeights(inputGradient:)``:
-    /// two more copies of the projection and LM-head weights, on CPUs with AVX2 + FMA); they stay
-    /// packed after training until ``LlamaModel/unpackWeights()``.
+    /// Packs the model's frozen weights for training as `memory` says
+    /// (``LlamaModel/packFrozenWeights(inputGradient:)``: with ``TrainingMemory/fastest``, two more
+    /// copies of the projection and LM-head weights, on CPUs with AVX2 + FMA); they stay packed
+    /// after training until ``LlamaModel/unpackWeights()``.
+    /// - Parameters:
+    ///   - memory: what the run keeps in memory; results are the same either way, only time and
+    ///     memory differ.
     /// - Throws: ``TrainingError/invalidOptions(_:)`` for a setting out of range;
     ///   ``TrainingError/backboneNotFrozen(weight:)`` if a model weight requires gradients;
     ///   ``TrainingError/nothingToTrain`` if the adapter has no parameters.
-    public init(model: LlamaModel, adapter: any Adapter, options: TrainingOptions = TrainingOptions()) throws {
+    public init(
+        model: LlamaModel, adapter: any Adapter, options: TrainingOptions = TrainingOptions(),
+        memory: TrainingMemory = .fastest
+    ) throws {
         try options.validate()
         if let trainable = model.namedParameters.first(where: { $0.variable.requiresGradient }) {
             throw TrainingError.backboneNotFrozen(weight: trainable.name)
@@ -56,10 +65,15 @@ public final class Trainer {
         self.model = model
         self.adapter = adapter
         self.options = options
+        self.memory = memory
         // Every step multiplies by each frozen weight twice (forward and input gradient): packed
         // once, the products skip BLAS's per-call packing. Kept after training, so that losses
         // evaluated later take the same path as those evaluated during the run.
-        try model.packFrozenWeights(inputGradient: true)
+        switch memory.packing {
+        case .forwardAndBackward: try model.packFrozenWeights(inputGradient: true)
+        case .forward: try model.packFrozenWeights(inputGradient: false)
+        case .none: break
+        }
         optimizer = AdamW(groups: adapter.parameterGroups(weightDecay: options.weightDecay), learningRate: options.learningRate)
     }
 
@@ -212,13 +226,13 @@ public final class Trainer {
     /// (0 when it has none, and then no update) and the gradient norm before clipping.
     private func optimizerStep(_ microBatches: [TrainingBatch], learningRate: Float, step: Int) throws -> (Float, Float) {
         optimizer.zeroGradients()
-        var stepRandomness = SeededGenerator.stream(seed: options.seed, Self.adapterRandomness, UInt64(step))
-        adapter.beginTrainingStep(randomSeed: stepRandomness.next())
         let targets = microBatches.reduce(0) { $0 + $1.targetCount }
         guard targets > 0 else { return (0, 0) }
         var total = 0.0
-        for batch in microBatches where batch.targetCount > 0 {
-            let loss = try loss(of: batch)
+        for (index, batch) in microBatches.enumerated() where batch.targetCount > 0 {
+            var passRandomness = SeededGenerator.stream(seed: options.seed, Self.adapterRandomness, UInt64(step), UInt64(index))
+            adapter.beginTrainingStep(randomSeed: passRandomness.next())
+            let loss = try loss(of: batch, recomputingLayers: memory.recomputesActivations)
             total += Double(loss.value.scalars[0]) * Double(batch.targetCount)
             try loss.backward(seed: Tensor(scalar: Float(batch.targetCount) / Float(targets)))
         }
@@ -233,8 +247,10 @@ public final class Trainer {
 
     /// The mean cross-entropy over the response tokens of `batch`, a scalar; the LM head runs on
     /// the slots that carry a loss only, in chunks (``LlamaModel/loss(_:hooks:targets:)``).
-    private func loss(of batch: TrainingBatch) throws -> Variable {
-        try model.loss(batch.tokens, hooks: AdapterRouter(adapter, rows: batch.tokens.batch), targets: batch.targets)
+    private func loss(of batch: TrainingBatch, recomputingLayers: Bool = false) throws -> Variable {
+        try model.loss(
+            batch.tokens, hooks: AdapterRouter(adapter, rows: batch.tokens.batch), targets: batch.targets,
+            recomputingLayers: recomputingLayers)
     }
 
     /// Records a dev evaluation: a new best keeps a copy of the weights; otherwise patience runs down.

@@ -46,6 +46,15 @@ struct TrainBenchmark: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Pack the frozen weights for the step's products, as training does (--no-pack runs them through BLAS).")
     var pack = true
 
+    @Flag(help: "Pack the frozen weights for the forward product only (one copy instead of two).")
+    var packForwardOnly = false
+
+    @Flag(help: "Keep only each layer's input and recompute the layer in the backward pass (less memory, slower).")
+    var recomputeActivations = false
+
+    @Flag(help: "The memory-lean setting of peft train --lean: --recompute-activations --pack-forward-only.")
+    var lean = false
+
     @Flag(inversion: .prefixedNo, help: "Attention's products against operands packed once per head (--no-pack-attention runs them through BLAS).")
     var packAttention = true
 
@@ -61,7 +70,8 @@ struct TrainBenchmark: ParsableCommand {
         let adapter = try makeAdapter(for: model)
         adapter?.isTraining = true
         let hooks = adapter.map { AdapterRouter($0, rows: rows) }
-        if pack { try model.packFrozenWeights(inputGradient: true) }
+        let recompute = recomputeActivations || lean
+        if pack { try model.packFrozenWeights(inputGradient: !(packForwardOnly || lean)) }
         Attention.packsOperandsWhereFast = packAttention
         let groups = adapter?.parameterGroups(weightDecay: 0)
             ?? [ParameterGroup(model.namedParameters.map(\.variable), weightDecay: 0)]
@@ -79,7 +89,7 @@ struct TrainBenchmark: ParsableCommand {
         var loss: Float = 0
         for step in 0..<(steps + 2) {
             let time = try Timing.seconds {
-                let lossNode = try model.loss(batch, hooks: hooks, targets: targets)
+                let lossNode = try model.loss(batch, hooks: hooks, targets: targets, recomputingLayers: recompute)
                 try lossNode.backward()
                 try optimizer.step()
                 optimizer.zeroGradients()
@@ -96,10 +106,10 @@ struct TrainBenchmark: ParsableCommand {
         let share = achieved / reference.gflopsPerSecond
         let load = Timing.loadAverage
         if json {
-            print(#"{"impl": "swift-peft", "config": "\#(label)", "method": "\#(method.rawValue)", "trainable": \#(trainable), "batch": \#(rows), "seq": \#(sequence), "step_s": \#(Timing.rounded(seconds, places: 4)), "tokens_per_s": \#(Timing.rounded(tokensPerSecond, places: 1)), "gflops": \#(Timing.rounded(work.flops / 1e9)), "gflops_per_s": \#(Timing.rounded(achieved, places: 1)), "sgemm_peak_gflops_per_s": \#(Timing.json(reference.gflopsPerSecond, places: 1)), "peak_share": \#(Timing.json(share, places: 3)), "loss": \#(Timing.rounded(Double(loss), places: 4)), "blas_core": "\#(BLAS.coreName)", "blas_threads": \#(BLAS.threadCount), "workers": \#(Parallel.workerCount), "loadavg_1m": \#(load)}"#)
+            print(#"{"impl": "swift-peft", "config": "\#(label)", "method": "\#(method.rawValue)", "trainable": \#(trainable), "batch": \#(rows), "seq": \#(sequence), "step_s": \#(Timing.rounded(seconds, places: 4)), "tokens_per_s": \#(Timing.rounded(tokensPerSecond, places: 1)), "gflops": \#(Timing.rounded(work.flops / 1e9)), "gflops_per_s": \#(Timing.rounded(achieved, places: 1)), "sgemm_peak_gflops_per_s": \#(Timing.json(reference.gflopsPerSecond, places: 1)), "peak_share": \#(Timing.json(share, places: 3)), "loss": \#(Timing.rounded(Double(loss), places: 4)), "blas_core": "\#(BLAS.coreName)", "blas_threads": \#(BLAS.threadCount), "workers": \#(Parallel.workerCount), "peak_rss_mb": \#(Timing.rounded(ServeBenchmark.peakResidentMegabytes())), "recompute": \#(recompute), "loadavg_1m": \#(load)}"#)
         } else {
             print("train \(label) \(method.rawValue) (\(method.summary)): batch \(rows) × seq \(sequence), \(trainable) trainable")
-            print("  median step \(String(format: "%.1f", seconds * 1000)) ms over \(steps) steps, \(Int(tokensPerSecond)) tokens/s, loss \(String(format: "%.4f", loss))")
+            print("  median step \(String(format: "%.1f", seconds * 1000)) ms over \(steps) steps, \(Int(tokensPerSecond)) tokens/s, loss \(String(format: "%.4f", loss)), peak RSS \(Int(ServeBenchmark.peakResidentMegabytes())) MB\(recompute ? " (activations recomputed)" : "")")
             print("  \(String(format: "%.2f", work.flops / 1e9)) GFLOP per step (\(work.formula)): \(String(format: "%.1f", achieved)) GFLOP/s, \(String(format: "%.0f", share * 100)) % of the sgemm peak measured now (\(String(format: "%.1f", reference.gflopsPerSecond)) GFLOP/s, \(reference.shape))")
             print("  OpenBLAS core \(BLAS.coreName), \(BLAS.threadCount) thread per call, products split over \(Parallel.workerCount) workers; OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"); load average \(load)")
         }

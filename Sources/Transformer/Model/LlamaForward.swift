@@ -76,16 +76,22 @@ extension LlamaModel {
     ///   - hooks: an adapter's changes to the computation, or `nil`.
     ///   - targets: one per token slot, row-major `[batch · length]`: the id slot `t` should predict,
     ///     or ``CrossEntropy/ignoredTarget``.
+    ///   - recomputingLayers: keep only each decoder layer's input for the backward pass and run the
+    ///     layer again there (``Variable/recomputed(_:_:)``): activation memory falls from every
+    ///     layer's intermediate values to one layer's, for about one more forward pass of time.
+    ///     Hooks must compute the same values when a layer runs again (see that method).
     /// - Returns: a scalar (0 when every target is ignored).
     /// - Throws: ``ModelError/invalidInput(_:)`` if `targets` does not have one entry per slot, and
     ///   what ``callAsFunction(_:hooks:cache:logits:)`` throws; ``TensorError`` for a target outside
     ///   the vocabulary.
-    public func loss(_ batch: TokenBatch, hooks: (any ForwardHooks)? = nil, targets: [Int]) throws -> Variable {
+    public func loss(
+        _ batch: TokenBatch, hooks: (any ForwardHooks)? = nil, targets: [Int], recomputingLayers: Bool = false
+    ) throws -> Variable {
         guard targets.count == batch.batch * batch.length else {
             throw ModelError.invalidInput("\(targets.count) targets for a batch of \(batch.batch) × \(batch.length) slots")
         }
         let slots = targets.indices.filter { targets[$0] != CrossEntropy.ignoredTarget }
-        let hidden = try finalHiddenStates(batch, hooks: hooks, binding: .none)
+        let hidden = try finalHiddenStates(batch, hooks: hooks, binding: .none, recomputingLayers: recomputingLayers)
             .reshaped([batch.batch * batch.length, config.hiddenSize]).selectRows(slots)
         return try Variable.linearCrossEntropy(hidden, weight: lmHead, targets: slots.map { targets[$0] })
     }
@@ -108,7 +114,9 @@ extension LlamaModel {
     }
 
     /// The final norm's output at the token slots (virtual tokens excluded), `[batch, length, hidden]`.
-    private func finalHiddenStates(_ batch: TokenBatch, hooks: (any ForwardHooks)?, binding: CacheBinding) throws -> Variable {
+    private func finalHiddenStates(
+        _ batch: TokenBatch, hooks: (any ForwardHooks)?, binding: CacheBinding, recomputingLayers: Bool = false
+    ) throws -> Variable {
         let (rows, length, width) = (batch.batch, batch.length, config.hiddenSize)
         let plan = try ForwardPlan(model: self, batch: batch, hooks: hooks, binding: binding)
         var hidden = try Variable.embedding(embedTokens, ids: plan.tokenIDs).reshaped([rows, length, width])
@@ -120,7 +128,13 @@ extension LlamaModel {
         }
         try binding.record(plan)
         for (index, layer) in layers.enumerated() {
-            hidden = try decoderLayer(index, layer, hidden, plan: plan, hooks: hooks, binding: binding)
+            if recomputingLayers, case .none = binding {
+                hidden = try Variable.recomputed(hidden) { [self] input in
+                    try decoderLayer(index, layer, input, plan: plan, hooks: hooks, binding: .none)
+                }
+            } else {
+                hidden = try decoderLayer(index, layer, hidden, plan: plan, hooks: hooks, binding: binding)
+            }
         }
         var output = try Variable.rmsNorm(hidden, weight: finalNorm, epsilon: Float(config.rmsNormEps))
         if plan.inputSlots > 0 {
