@@ -148,6 +148,10 @@ struct GGUFModelTests {
             let values: [Float]
         }
         let samples: [Sample]
+        let tokens: [Int]
+        let vocabulary: [Int]
+        let logits: [[Float]]
+        let argmax: [Int]
     }
 
     @Test("SmolLM2-135M's GGUF: config and values as gguf-py reads them",
@@ -178,5 +182,16 @@ struct GGUFModelTests {
         let model = try LlamaModel(gguf: checkpoint)
         print("SmolLM2 GGUF: \(model.parameterCount) parameters dequantised in \(Date().timeIntervalSince(start)) s "
               + "on \(Parallel.workerCount) threads")
+        let logits = try GradientMode.withoutGradients { try model(TokenBatch(rows: [samples.tokens])) }.value
+        var worst: Float = 0
+        for position in samples.tokens.indices {
+            let row = Array(logits.scalars[(position * config.vocabSize)..<((position + 1) * config.vocabSize)])
+            for (index, token) in samples.vocabulary.enumerated() {
+                worst = max(worst, abs(row[token] - samples.logits[position][index]))
+            }
+            #expect(row.indices.max { row[$0] < row[$1] } == samples.argmax[position], "argmax at position \(position)")
+        }
+        print("SmolLM2 GGUF: max |Δlogit| against transformers at \(samples.vocabulary.count) token ids × \(samples.tokens.count) positions = \(worst)")
+        #expect(worst <= 1e-3, "max |Δlogit| = \(worst)")
     }
 }

@@ -27,7 +27,8 @@ It writes, next to this script:
   `Scripts/fetch-smollm2`): values at seeded random indices of a few of its tensors, dequantised
   with `gguf.GGUFReader` + `gguf.quants.dequantize`, in the file's storage order (`[ne1, ne0]`),
   and of `blk.0.attn_q.weight` / `blk.0.attn_k.weight` after transformers'
-  `LlamaTensorProcessor._reverse_permute_weights` (Hugging Face row order).
+  `LlamaTensorProcessor._reverse_permute_weights` (Hugging Face row order); and transformers'
+  logits for `SMOLLM2_TOKENS` from that GGUF at 40 sampled token ids, with each position's argmax.
 
 The tests read only these committed files; this script is not run by CI.
 """
@@ -50,6 +51,7 @@ REPO = HERE.parents[3]
 SMOLLM2 = REPO / ".models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 ROPE_THETA = 10000.0
 TOKENS = [1, 17, 42, 99, 0, 63, 5, 77]
+SMOLLM2_TOKENS = [1, 504, 3458, 314, 253, 1230, 28, 9843]  # arbitrary ids below 49152
 
 
 def quant_fixtures():
@@ -228,12 +230,21 @@ def smollm2_samples():
                           ("blk.0.attn_k.weight", "model.layers.0.self_attn.k_proj.weight")]:
         unpermuted = processor.process(storage(name), name).weights
         sample(name + "#" + hf_name, unpermuted)
+    model = AutoModelForCausalLM.from_pretrained(
+        str(SMOLLM2.parent), gguf_file=SMOLLM2.name, dtype=torch.float32, attn_implementation="eager").eval()
+    with torch.no_grad():
+        logits = model(torch.tensor([SMOLLM2_TOKENS])).logits[0].float()
+    vocabulary = rng.choice(logits.shape[1], size=40, replace=False).tolist()
     with open(HERE / "smollm2-samples.json", "w") as file:
         json.dump({"generated_by": "Tests/TransformerTests/Fixtures/gguf/make_gguf_fixtures.py",
+                   "torch_version": torch.__version__, "transformers_version": transformers.__version__,
                    "file": SMOLLM2.name, "file_size": os.path.getsize(SMOLLM2),
                    "note": "tensor 'gguf_name' is in storage order [ne1, ne0]; 'gguf_name#hf_key' is the "
-                           "Hugging Face weight after transformers' reverse permutation",
-                   "samples": samples}, file)
+                           "Hugging Face weight after transformers' reverse permutation; logits are "
+                           "transformers' (float32, eager) for 'tokens' at every position, for the "
+                           "token ids 'vocabulary', with each position's argmax",
+                   "samples": samples, "tokens": SMOLLM2_TOKENS, "vocabulary": vocabulary,
+                   "logits": logits[:, vocabulary].tolist(), "argmax": logits.argmax(dim=1).tolist()}, file)
 
 
 if __name__ == "__main__":
