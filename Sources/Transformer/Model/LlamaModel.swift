@@ -151,10 +151,27 @@ extension LlamaModel {
         try self.init(config: folder.config, source: folder.weights, trainable: trainable)
     }
 
-    /// Loads the model in the Hugging Face folder at `url`.
-    /// - Throws: what ``ModelFolder/init(_:)`` and ``init(folder:trainable:)`` throw.
+    /// Loads the model of a GGUF file, dequantising one weight at a time into the model's
+    /// parameters (see ``GGUFCheckpoint``).
+    /// - Throws: ``GGUFError`` while reading a weight, ``ModelError/badWeight(_:_:)``.
+    public convenience init(gguf checkpoint: GGUFCheckpoint, trainable: Bool = false) throws {
+        try self.init(config: checkpoint.config, weights: { try checkpoint.tensor(named: $0) }, trainable: trainable)
+    }
+
+    /// Loads the model of a Hugging Face folder or a GGUF file.
+    /// - Throws: what ``init(folder:trainable:)`` or ``init(gguf:trainable:)`` throws.
+    public convenience init(source: ModelSource, trainable: Bool = false) throws {
+        switch source.format {
+        case .folder(let folder): try self.init(folder: folder, trainable: trainable)
+        case .gguf(let checkpoint): try self.init(gguf: checkpoint, trainable: trainable)
+        }
+    }
+
+    /// Loads the model at `url`: a Hugging Face folder, or a GGUF file (a regular file that starts
+    /// with `GGUF` or is named `*.gguf`; see ``ModelSource``).
+    /// - Throws: what ``ModelSource/init(contentsOf:)`` and ``init(source:trainable:)`` throw.
     public convenience init(contentsOf url: URL, trainable: Bool = false) throws {
-        try self.init(folder: ModelFolder(url), trainable: trainable)
+        try self.init(source: ModelSource(contentsOf: url), trainable: trainable)
     }
 
     /// Writes the model as a Hugging Face folder that transformers loads (`config.json` and

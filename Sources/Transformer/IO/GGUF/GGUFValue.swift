@@ -97,3 +97,17 @@ public enum GGUFValue: Sendable, Equatable {
         return result
     }
 }
+
+extension GGUFValue {
+    /// A short rendering for error messages: the value itself, or an array's element count.
+    var summary: String {
+        switch self {
+        case .string(let value): return value.count <= 80 ? value.debugDescription : "a string of \(value.count) characters"
+        case .array(let values): return "an array of \(values.count) values"
+        case .bool(let value): return String(value)
+        case .float32(let value): return String(value)
+        case .float64(let value): return String(value)
+        default: return int.map(String.init) ?? "\(self)"
+        }
+    }
+}
