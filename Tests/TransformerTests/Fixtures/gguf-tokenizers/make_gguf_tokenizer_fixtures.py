@@ -19,7 +19,11 @@ for a set of test strings are saved as `<name>.json`:
 
 `smollm2-135m-instruct.json` holds transformers' ids for the same strings with the real
 SmolLM2-135M-Instruct tokenizer (`.models/SmolLM2-135M-Instruct.Q4_1.gguf`, fetched by
-`Scripts/fetch-smollm2`; skipped with a message when that file is absent).
+`Scripts/fetch-smollm2`; skipped with a message when that file is absent). transformers builds the
+`smollm` pre-tokenizer as plain GPT-2 ByteLevel, while SmolLM2's own tokenizer.json (and llama.cpp)
+first split every numeric character alone (`Digits(individual_digits=True)`); the two differ on
+numerals outside 0-9 (`①`, `²`, `ⅷ`, Arabic-Indic digits). Where they differ, the case also holds
+`reference_ids`: the ids of the tokenizer.json pipeline, rebuilt here from the same vocabulary.
 
 `chat-templates.json` holds chat templates (SmolLM2's own, read from the real GGUF when present,
 else the copy below; Qwen2's; LLaMA-3's; LLaMA-2's; Mistral's v0.1 and v0.3) and what transformers'
@@ -60,7 +64,7 @@ TEST_STRINGS = [
     "for (int i = 0; i < n; ++i) { sum += a[i]; }", "https://example.com/path?q=1&r=2",
     "<|im_start|>user\nHi<|im_end|>", "<|im_start|>assistant\nHello!<|im_end|>\n",
     "a<|endoftext|>b", "<|begin_of_text|>Hi<|eot_id|>", "<s>Hello</s> <unk>", "<think>why</think> because",
-    "$100.00 #tag @user 1+1=2",
+    "$100.00 #tag @user 1+1=2", "١٢٣ digits ²³ ⅷ ①",
 ]
 
 SMOLLM2_TEMPLATE = (
@@ -242,15 +246,28 @@ def write_gguf(metadata, path):
     writer.close()
 
 
-def cases(tokenizer):
+def cases(tokenizer, reference=None):
     backend = tokenizer.backend_tokenizer
     result = []
     for text in TEST_STRINGS:
         ids = tokenizer(text, add_special_tokens=False)["input_ids"]
         with_special = tokenizer(text, add_special_tokens=True)["input_ids"]
-        result.append({"text": text, "ids": ids, "ids_with_special_tokens": with_special,
-                       "decoded": backend.decode(ids, skip_special_tokens=False)})
+        case = {"text": text, "ids": ids, "ids_with_special_tokens": with_special,
+                "decoded": backend.decode(ids, skip_special_tokens=False)}
+        if reference is not None and reference.encode(text).ids != ids:
+            case["reference_ids"] = reference.encode(text).ids
+        result.append(case)
     return result
+
+
+def smollm2_reference(tokenizer):
+    """The same vocabulary with SmolLM2's own tokenizer.json pre-tokenizer."""
+    reference = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
+    reference.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Digits(individual_digits=True),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
+    ])
+    return reference
 
 
 def load_gguf_tokenizer(path):
@@ -291,7 +308,8 @@ def real_model_fixture():
         print(f"skipping the SmolLM2 fixtures: {REAL_MODEL} is absent (run Scripts/fetch-smollm2)", file=sys.stderr)
         return None
     tokenizer = load_gguf_tokenizer(REAL_MODEL)
-    write_json("smollm2-135m-instruct.json", {"model": REAL_MODEL.name, "cases": cases(tokenizer)})
+    write_json("smollm2-135m-instruct.json",
+               {"model": REAL_MODEL.name, "cases": cases(tokenizer, smollm2_reference(tokenizer))})
     return tokenizer.chat_template
 
 
