@@ -20,16 +20,23 @@ struct ChatTemplateTests {
         let error: String?
     }
 
+    struct Snippet: Decodable {
+        let template: String
+        let rendered: String?
+        let error: String?
+    }
+
     struct Expectations: Decodable {
         let templates: [String: String]
         let conversations: [String: [Message]]
         let cases: [Case]
+        let snippets: [Snippet]
     }
 
     static let expectations: Expectations? = try? JSONDecoder().decode(
         Expectations.self, from: Data(contentsOf: Fixtures.root.appendingPathComponent("gguf-tokenizers/chat-templates.json")))
 
-    static let templateNames = ["smollm2", "qwen2", "llama3", "llama2", "mistral-v0.1", "mistral-v0.3"]
+    static let templateNames = ["smollm2", "qwen2", "qwen2.5", "llama3", "llama3.2", "llama2", "mistral-v0.1", "mistral-v0.3"]
 
     @Test("Each template renders every conversation exactly as transformers does, or raises its error", arguments: templateNames)
     func matchesTransformers(name: String) throws {
@@ -43,12 +50,37 @@ struct ChatTemplateTests {
             let label = "\(name) \(testCase.conversation) generation prompt \(testCase.add_generation_prompt)"
             do {
                 let rendered = try template.render(messages, addGenerationPrompt: testCase.add_generation_prompt,
-                                                   bosToken: testCase.bos_token, eosToken: testCase.eos_token)
+                                                   bosToken: testCase.bos_token, eosToken: testCase.eos_token,
+                                                   extraVariables: ["date_string": "26 Jul 2024"])
                 #expect(rendered == testCase.rendered, "\(label): \(rendered.debugDescription)")
             } catch let error as ChatTemplateError {
                 #expect(testCase.error.map { error == .raised($0) } ?? false, "\(label): \(error)")
             }
         }
+    }
+
+    @Test("Small templates on Jinja's corners render as Jinja renders them, or fail where it fails")
+    func snippetsMatchJinja() throws {
+        let expected = try #require(Self.expectations)
+        let messages = try #require(expected.conversations["multi-turn"]).map { ChatMessage(role: $0.role, content: $0.content) }
+        #expect(expected.snippets.count >= 25)
+        for snippet in expected.snippets {
+            do {
+                let rendered = try ChatTemplate(snippet.template).render(messages, addGenerationPrompt: true, bosToken: "<s>", eosToken: "</s>")
+                #expect(rendered == snippet.rendered, "\(snippet.template.debugDescription): \(rendered.debugDescription)")
+            } catch let error as ChatTemplateError {
+                #expect(snippet.error != nil, "\(snippet.template.debugDescription): \(error)")
+                if let message = snippet.error, message.hasPrefix("TemplateError: ") {
+                    #expect(error == .raised(String(message.dropFirst("TemplateError: ".count))))
+                }
+            }
+        }
+    }
+
+    @Test("strftime_now writes the local time")
+    func strftimeNow() throws {
+        let year = try Self.render("{{ strftime_now('%Y') }}")
+        #expect(year.count == 4 && Int(year).map { $0 >= 2024 } == true)
     }
 
     static func render(_ source: String, _ messages: [ChatMessage] = [ChatMessage(role: "user", content: "Hi")]) throws -> String {
@@ -90,7 +122,7 @@ struct ChatTemplateTests {
     func unsupported() throws {
         #expect(ChatTemplate("{% include 'other.jinja' %}").parseError == .unsupported("statement {% include %}"))
         #expect(throws: ChatTemplateError.unsupported("filter wordcount")) { try Self.render("{{ 'a b' | wordcount }}") }
-        #expect(throws: ChatTemplateError.unsupported("function strftime_now")) { try Self.render("{{ strftime_now('%Y') }}") }
+        #expect(throws: ChatTemplateError.unsupported("function format_date")) { try Self.render("{{ format_date('%Y') }}") }
         #expect(throws: ChatTemplateError.raised("no")) { try Self.render("{{ raise_exception('no') }}") }
         guard case .syntax? = ChatTemplate("{% if x %}unclosed").parseError else {
             Issue.record("an unclosed if parsed")

@@ -34,8 +34,9 @@ public struct ChatMessage: Sendable, Equatable {
 ///   `tojson` (without arguments), `selectattr`/`rejectattr`, `map(attribute=…)`, `safe`;
 /// - string methods `strip`, `lstrip`, `rstrip`, `split`, `startswith`, `endswith`, `upper`,
 ///   `lower`, `title`, `capitalize`, `replace`; dict methods `items`, `keys`, `values`, `get`;
-/// - globals `raise_exception`, `namespace`, `dict`, `range`, and the variables `messages`,
-///   `add_generation_prompt`, `bos_token`, `eos_token`.
+/// - globals `raise_exception`, `namespace`, `dict`, `range`, `strftime_now` (the local time, as
+///   transformers gives it), and the variables `messages`, `add_generation_prompt`, `bos_token`,
+///   `eos_token` and any passed as `extraVariables`.
 ///
 /// Anything else is an error that names it (``ChatTemplateError``), never a wrong string.
 public struct ChatTemplate: Sendable {

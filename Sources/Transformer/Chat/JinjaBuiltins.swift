@@ -276,9 +276,22 @@ enum JinjaBuiltins {
                 return .list(Array(stride(from: bounds[0], to: bounds[1], by: bounds[2])).map(JinjaValue.integer))
             default: throw ChatTemplateError.evaluation("range takes one to three integers")
             }
+        case "strftime_now":
+            guard case .string(let format)? = arguments.first else { throw ChatTemplateError.evaluation("strftime_now needs a format") }
+            return .string(localTime(format: format))
         default:
             throw ChatTemplateError.unsupported("function \(name)")
         }
+    }
+
+    /// The local time now written with C's `strftime` format (as Python's `datetime.now().strftime`).
+    private static func localTime(format: String) -> String {
+        var now = time(nil)
+        var parts = tm()
+        localtime_r(&now, &parts)
+        var buffer = [CChar](repeating: 0, count: 256)
+        let length = strftime(&buffer, buffer.count, format, &parts)
+        return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static func callMethod(

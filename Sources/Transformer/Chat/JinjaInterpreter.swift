@@ -131,7 +131,7 @@ struct JinjaInterpreter {
         for scope in scopes.reversed() {
             if let value = scope[name] { return value }
         }
-        if ["raise_exception", "namespace", "range", "dict"].contains(name) { return .function(name) }
+        if ["raise_exception", "namespace", "range", "dict", "strftime_now"].contains(name) { return .function(name) }
         return .undefined(name)
     }
 

@@ -169,6 +169,11 @@ enum JinjaLexer {
                 } else if current == ".", !isFloat, index + 1 < scalars.count, ("0"..."9").contains(scalars[index + 1]) {
                     isFloat = true
                     digits.unicodeScalars.append(current)
+                } else if current == "e" || current == "E", let exponentLength = exponentLength(scalars, at: index + 1) {
+                    isFloat = true
+                    digits.unicodeScalars.append(contentsOf: scalars[index...(index + exponentLength)])
+                    index += exponentLength + 1
+                    break
                 } else {
                     break
                 }
@@ -188,6 +193,15 @@ enum JinjaLexer {
             }
         }
         throw ChatTemplateError.syntax(position: start, reason: "unexpected character \(String(scalar).debugDescription)")
+    }
+
+    /// The length of an exponent's sign and digits after `e` (`3`, `+10`, `-2`), or `nil` if none.
+    private static func exponentLength(_ scalars: [Unicode.Scalar], at start: Int) -> Int? {
+        var index = start
+        if index < scalars.count, scalars[index] == "+" || scalars[index] == "-" { index += 1 }
+        let digitsStart = index
+        while index < scalars.count, ("0"..."9").contains(scalars[index]) { index += 1 }
+        return index > digitsStart ? index - start : nil
     }
 
     /// A quoted string with Python's escapes (`\n`, `\t`, `\r`, `\\`, `\'`, `\"`, `\uXXXX`, …).

@@ -137,6 +137,138 @@ MISTRAL_V03_TEMPLATE = """{%- if messages[0]['role'] == 'system' %}
 {%- endfor %}
 """
 
+QWEN25_TEMPLATE = """{%- if tools %}
+    {{- '<|im_start|>system\\n' }}
+    {%- if messages[0]['role'] == 'system' %}
+        {{- messages[0]['content'] }}
+    {%- else %}
+        {{- 'You are Qwen, created by Alibaba Cloud. You are a helpful assistant.' }}
+    {%- endif %}
+    {{- "\\n\\n# Tools\\n\\n<tools>" }}
+    {%- for tool in tools %}
+        {{- "\\n" }}
+        {{- tool | tojson }}
+    {%- endfor %}
+    {{- "\\n</tools><|im_end|>\\n" }}
+{%- else %}
+    {%- if messages[0]['role'] == 'system' %}
+        {{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}
+    {%- else %}
+        {{- '<|im_start|>system\\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\\n' }}
+    {%- endif %}
+{%- endif %}
+{%- for message in messages %}
+    {%- if (message.role == "user") or (message.role == "system" and not loop.first) or (message.role == "assistant" and not message.tool_calls) %}
+        {{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}
+    {%- elif message.role == "assistant" %}
+        {{- '<|im_start|>' + message.role }}
+        {%- if message.content %}
+            {{- '\\n' + message.content }}
+        {%- endif %}
+        {%- for tool_call in message.tool_calls %}
+            {%- if tool_call.function is defined %}
+                {%- set tool_call = tool_call.function %}
+            {%- endif %}
+            {{- '\\n<tool_call>\\n{"name": "' }}
+            {{- tool_call.name }}
+            {{- '", "arguments": ' }}
+            {{- tool_call.arguments | tojson }}
+            {{- '}\\n</tool_call>' }}
+        {%- endfor %}
+        {{- '<|im_end|>\\n' }}
+    {%- elif message.role == "tool" %}
+        {%- if (loop.index0 == 0) or (messages[loop.index0 - 1].role != "tool") %}
+            {{- '<|im_start|>user' }}
+        {%- endif %}
+        {{- '\\n<tool_response>\\n' }}
+        {{- message.content }}
+        {{- '\\n</tool_response>' }}
+        {%- if loop.last or (messages[loop.index0 + 1].role != "tool") %}
+            {{- '<|im_end|>\\n' }}
+        {%- endif %}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|im_start|>assistant\\n' }}
+{%- endif %}
+"""
+
+# LLaMA-3.2's shape, without tools: a dated system header, then headed turns. `date_string` is
+# passed explicitly (the real template falls back to strftime_now, today's date).
+LLAMA32_TEMPLATE = """{{- bos_token }}
+{%- if not date_string is defined %}
+    {%- if strftime_now is defined %}
+        {%- set date_string = strftime_now("%d %b %Y") %}
+    {%- else %}
+        {%- set date_string = "26 Jul 2024" %}
+    {%- endif %}
+{%- endif %}
+
+{#- This block extracts the system message, so we can slot it into the right place. #}
+{%- if messages[0]['role'] == 'system' %}
+    {%- set system_message = messages[0]['content']|trim %}
+    {%- set messages = messages[1:] %}
+{%- else %}
+    {%- set system_message = "" %}
+{%- endif %}
+
+{#- System message #}
+{{- "<|start_header_id|>system<|end_header_id|>\\n\\n" }}
+{{- "Cutting Knowledge Date: December 2023\\n" }}
+{{- "Today Date: " + date_string + "\\n\\n" }}
+{{- system_message }}
+{{- "<|eot_id|>" }}
+
+{%- for message in messages %}
+    {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' }}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}
+{%- endif %}
+"""
+
+# Small templates on Jinja's corners: whitespace rules, values as Python writes them, loops,
+# namespaces, macros, filters, tests and methods. Rendered with the multi-turn conversation.
+SNIPPETS = [
+    "a  {{- ' b ' -}}  c\n  {%- if true %} d {% endif -%}\n e",
+    "{% for m in messages %}\n  {{ m.role }}\n{% endfor %}\n",
+    "x\n    {% if true %}\n    inner\n    {% endif %}\ny",
+    "start {% if true %}mid{% endif %} end\n  {# comment #}\n  tail",
+    "{%+ if true %}  kept{% endif %}|{{ 'a' }}  {%- if true %}b{%- endif %}",
+    "{{ 1/2 }} {{ 4/2 }} {{ 7//2 }} {{ -7//2 }} {{ -7 % 3 }} {{ 2**10 }} {{ 0.1 + 0.2 }} {{ 3 * 'ab' }} {{ 1e3 }}",
+    "{{ none }} {{ true }} {{ [1, 'a', none, true, 2.5] }} {{ {'k': 'v', 'n': [1]} }} {{ undefined_name }}|",
+    "{{ messages[0] }}",
+    "{{ messages | length }} {{ messages[1:3] | map(attribute='role') | join(',') }} {{ messages[::-1][0].content }}",
+    "{{ 'abcdef'[1:4] }} {{ 'abcdef'[::-2] }} {{ 'abcdef'[-2:] }} {{ [1,2,3][5:] }} {{ 'abc'[-1] }}",
+    "{% for m in messages %}{{ loop.index0 }}{{ loop.revindex }}{{ loop.first }}{{ loop.last }}{{ loop.length }}"
+    "{{ loop.previtem.role if loop.previtem is defined else '-' }};{% endfor %}",
+    "{% set ns = namespace(found=false, count=0) %}{% for m in messages %}{% if m.role == 'user' %}"
+    "{% set ns.count = ns.count + 1 %}{% set ns.found = true %}{% endif %}{% endfor %}{{ ns.found }} {{ ns.count }}",
+    "{% set outer = 1 %}{% for m in messages %}{% set outer = 2 %}{% endfor %}{{ outer }}",
+    "{% macro row(m, sep=': ') -%}\n{{ m.role }}{{ sep }}{{ m.content }}\n{%- endmacro %}"
+    "{% for m in messages %}{{ row(m) }}|{{ row(m, sep='=') }}\n{% endfor %}",
+    "{{ '  Padded  ' | trim }}|{{ 'MiXed' | lower }}|{{ 'MiXed' | upper }}|{{ 'word' | capitalize }}|"
+    "{{ 'a-b-c'.split('-') }}|{{ ' x y '.split() }}|{{ 'xxhixx'.strip('x') }}|{{ 'hello'.replace('l', 'L') }}|"
+    "{{ 'Hello'.startswith('He') }}{{ 'Hello'.endswith('lo') }}",
+    "{{ undefined_name | default('fallback') }} {{ '' | default('empty', true) }} {{ 'x' | default('y') }}"
+    " {{ [3, 1, 2] | first }} {{ [3, 1, 2] | last }} {{ 'abc' | list }} {{ [1, 2] | reverse | list }} {{ '42' | int + 1 }}",
+    "{{ {'b': 1, 'a': 'é\\n\"q\"'} | tojson }} {{ [none, true, 1.5, 'x'] | tojson }}",
+    "{% for k, v in {'x': 1, 'y': 2}.items() %}{{ k }}{{ v }}{% endfor %} {{ {'x': 1}.get('x') }}"
+    " {{ {'x': 1}.get('z', 'd') }} {{ {'x': 1}.keys() | list }} {{ 'x' in {'x': 1} }}",
+    "{{ 1 < 2 < 3 }} {{ 3 > 2 > 2 }} {{ 'b' > 'a' }} {{ 1 == 1.0 }} {{ 'a' ~ 1 ~ none }} {{ 'ell' in 'hello' }}"
+    " {{ 2 not in [1, 3] }} {{ not true or false }} {{ 0 or 'alt' }} {{ 1 and 'second' }}",
+    "{{ 4 is even }} {{ 9 is divisibleby 3 }} {{ none is none }} {{ 'x' is string }} {{ 1 is number }}"
+    " {{ messages is sequence }} {{ messages[0] is mapping }} {{ x is not defined }} {{ 'a' is in 'abc' }}",
+    "{% for m in messages if m.role != 'system' %}{{ m.role[0] }}{% else %}none{% endfor %}"
+    "|{% for m in [] %}x{% else %}empty{% endfor %}",
+    "{% for i in range(10) %}{% if i is odd %}{% continue %}{% endif %}{% if i > 6 %}{% break %}{% endif %}{{ i }}{% endfor %}",
+    "{% set greeting %}Hi {{ messages[1].content }}{% endset %}{{ greeting | upper }}",
+    "{% for m in messages | selectattr('role', 'equalto', 'user') %}{{ m.content }};{% endfor %}"
+    "{{ messages | rejectattr('role', 'equalto', 'user') | map(attribute='role') | join(' ') }}",
+    "{{ 'a' + 1 }}",
+    "{{ raise_exception('custom failure') }}",
+]
+
 CONVERSATIONS = {
     "system-and-user": [
         {"role": "system", "content": "You are terse."},
@@ -167,6 +299,8 @@ SPECIAL_TOKENS = {
     "llama2": ("<s>", "</s>"),
     "mistral-v0.1": ("<s>", "</s>"),
     "mistral-v0.3": ("<s>", "</s>"),
+    "qwen2.5": ("<|endoftext|>", "<|im_end|>"),
+    "llama3.2": ("<|begin_of_text|>", "<|eot_id|>"),
 }
 
 
@@ -321,6 +455,8 @@ def chat_template_fixture(smollm2_template):
         "llama2": LLAMA2_TEMPLATE,
         "mistral-v0.1": MISTRAL_V01_TEMPLATE,
         "mistral-v0.3": MISTRAL_V03_TEMPLATE,
+        "qwen2.5": QWEN25_TEMPLATE,
+        "llama3.2": LLAMA32_TEMPLATE,
     }
     # Any tokenizer can render any template; the special tokens are passed explicitly.
     with tempfile.TemporaryDirectory() as folder:
@@ -337,11 +473,23 @@ def chat_template_fixture(smollm2_template):
                     try:
                         entry["rendered"] = tokenizer.apply_chat_template(
                             messages, chat_template=template, tokenize=False,
-                            add_generation_prompt=add_generation_prompt, bos_token=bos, eos_token=eos)
+                            add_generation_prompt=add_generation_prompt, bos_token=bos, eos_token=eos,
+                            date_string="26 Jul 2024")
                     except Exception as error:  # raise_exception in the template
                         entry["error"] = str(error)
                     entries.append(entry)
-    write_json("chat-templates.json", {"templates": templates, "conversations": CONVERSATIONS, "cases": entries})
+        snippets = []
+        for snippet in SNIPPETS:
+            entry = {"template": snippet}
+            try:
+                entry["rendered"] = tokenizer.apply_chat_template(
+                    CONVERSATIONS["multi-turn"], chat_template=snippet, tokenize=False,
+                    add_generation_prompt=True, bos_token="<s>", eos_token="</s>")
+            except Exception as error:
+                entry["error"] = f"{type(error).__name__}: {error}"
+            snippets.append(entry)
+    write_json("chat-templates.json", {"templates": templates, "conversations": CONVERSATIONS, "cases": entries,
+                                       "snippets": snippets})
 
 
 def main():
