@@ -77,6 +77,24 @@ struct ChatTemplateTests {
         }
     }
 
+    @Test("Hostile templates fail with errors, never a crash: nesting, recursion, overflow, huge ranges")
+    func hostileTemplates() throws {
+        guard case .syntax? = ChatTemplate("{{ " + String(repeating: "(", count: 10_000) + "1 }}").parseError,
+              case .syntax? = ChatTemplate(String(repeating: "{% if true %}", count: 10_000)).parseError,
+              case .syntax? = ChatTemplate("{{ " + String(repeating: "not ", count: 10_000) + "1 }}").parseError
+        else {
+            Issue.record("deep nesting parsed")
+            return
+        }
+        #expect(throws: ChatTemplateError.self) { try Self.render("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}") }
+        #expect(throws: ChatTemplateError.self) { try Self.render("{{ 10 ** 30 }}") }
+        #expect(throws: ChatTemplateError.self) { try Self.render("{{ 9223372036854775807 + 1 }}") }
+        #expect(throws: ChatTemplateError.self) { try Self.render("{{ (-9223372036854775807 - 1) // -1 }}") }
+        #expect(throws: ChatTemplateError.self) { try Self.render("{% for i in range(10 ** 12) %}{% endfor %}") }
+        #expect(throws: ChatTemplateError.self) { try Self.render("{{ 'ab' * 10 ** 12 }}") }
+        #expect(try Self.render("{{ 1e300 | int }} {{ -7 // 2 }} {{ 2 ** 62 }}") == "0 -4 4611686018427387904")
+    }
+
     @Test("strftime_now writes the local time")
     func strftimeNow() throws {
         let year = try Self.render("{{ strftime_now('%Y') }}")

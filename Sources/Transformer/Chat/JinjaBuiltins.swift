@@ -28,26 +28,13 @@ enum JinjaBuiltins {
         case let ("+", .string(a), .string(b)): return .string(a + b)
         case let ("+", .list(a), .list(b)): return .list(a + b)
         case let ("*", .string(a), .integer(count)), let ("*", .integer(count), .string(a)):
+            try checkSize(a.utf8.count, times: count)
             return .string(String(repeating: a, count: max(count, 0)))
         case let ("*", .list(a), .integer(count)):
+            try checkSize(a.count, times: count)
             return .list(Array([[JinjaValue]](repeating: a, count: max(count, 0)).joined()))
         case let (_, .integer(a), .integer(b)):
-            switch op {
-            case "+": return .integer(a &+ b)
-            case "-": return .integer(a &- b)
-            case "*": return .integer(a &* b)
-            case "/":
-                guard b != 0 else { throw ChatTemplateError.evaluation("division by zero") }
-                return .float(Double(a) / Double(b))
-            case "//", "%":
-                guard b != 0 else { throw ChatTemplateError.evaluation("division by zero") }
-                let quotient = Int((Double(a) / Double(b)).rounded(.down))
-                return .integer(op == "//" ? quotient : a - quotient * b)
-            case "**":
-                guard b >= 0 else { return .float(pow(Double(a), Double(b))) }
-                return .integer(Int(pow(Double(a), Double(b))))
-            default: break
-            }
+            if let result = try integerArithmetic(op, a, b) { return result }
         default:
             if let a = left.number, let b = right.number, !(left.isBool && right.isBool) {
                 switch op {
@@ -64,6 +51,52 @@ enum JinjaBuiltins {
         }
         if op == "%", case .string = left { throw ChatTemplateError.unsupported("string formatting with %") }
         throw ChatTemplateError.evaluation("cannot apply \(op) to a \(left.typeName) and a \(right.typeName)")
+    }
+
+    /// The most elements or bytes a repetition or `range` may make: templates come from model
+    /// files, and one must not exhaust memory.
+    static let maximumSize = 1 << 24
+
+    static func checkSize(_ count: Int, times repetitions: Int) throws {
+        let (total, overflow) = count.multipliedReportingOverflow(by: max(repetitions, 0))
+        guard !overflow, total <= maximumSize else {
+            throw ChatTemplateError.evaluation("a repetition of more than \(maximumSize) elements")
+        }
+    }
+
+    /// Python's integer `+ - * / // % **`, or `nil` for another operator; results that do not fit
+    /// 64 bits are an error, not wrapped.
+    private static func integerArithmetic(_ op: String, _ a: Int, _ b: Int) throws -> JinjaValue? {
+        func checked(_ result: (partialValue: Int, overflow: Bool)) throws -> JinjaValue {
+            guard !result.overflow else { throw ChatTemplateError.evaluation("integer \(op) overflows 64 bits") }
+            return .integer(result.partialValue)
+        }
+        switch op {
+        case "+": return try checked(a.addingReportingOverflow(b))
+        case "-": return try checked(a.subtractingReportingOverflow(b))
+        case "*": return try checked(a.multipliedReportingOverflow(by: b))
+        case "/":
+            guard b != 0 else { throw ChatTemplateError.evaluation("division by zero") }
+            return .float(Double(a) / Double(b))
+        case "//", "%":
+            guard b != 0 else { throw ChatTemplateError.evaluation("division by zero") }
+            let (quotient, overflow) = a.dividedReportingOverflow(by: b)
+            guard !overflow else { throw ChatTemplateError.evaluation("integer \(op) overflows 64 bits") }
+            let remainder = a - quotient * b
+            let floors = remainder != 0 && (remainder < 0) != (b < 0)
+            return .integer(op == "//" ? quotient - (floors ? 1 : 0) : remainder + (floors ? b : 0))
+        case "**":
+            guard b >= 0 else { return .float(pow(Double(a), Double(b))) }
+            var result = 1
+            for _ in 0..<min(b, 64) {
+                result = try checked(result.multipliedReportingOverflow(by: a)).integerValue
+            }
+            if b > 64 && abs(a) > 1 { throw ChatTemplateError.evaluation("integer ** overflows 64 bits") }
+            if b > 64 && a == -1 { return .integer(b % 2 == 0 ? 1 : -1) }
+            return .integer(result)
+        default:
+            return nil
+        }
     }
 
     private static func compare(_ op: String, _ left: JinjaValue, _ right: JinjaValue) throws -> Bool {
@@ -160,7 +193,7 @@ enum JinjaBuiltins {
         case "int":
             switch value {
             case .integer: return value
-            case .float(let number): return .integer(Int(number))
+            case .float(let number): return .integer(Int(exactly: number.rounded(.towardZero)) ?? 0)
             case .bool(let flag): return .integer(flag ? 1 : 0)
             case .string(let text): return .integer(Int(text.trimmingCharacters(in: .whitespaces)) ?? 0)
             default: return .integer(0)
@@ -269,13 +302,16 @@ enum JinjaBuiltins {
                 guard case .integer(let number) = value else { throw ChatTemplateError.evaluation("range needs integers") }
                 return number
             }
-            switch bounds.count {
-            case 1: return .list((0..<max(bounds[0], 0)).map(JinjaValue.integer))
-            case 2: return .list((bounds[0]..<max(bounds[1], bounds[0])).map(JinjaValue.integer))
-            case 3 where bounds[2] != 0:
-                return .list(Array(stride(from: bounds[0], to: bounds[1], by: bounds[2])).map(JinjaValue.integer))
+            let (start, end, step) = switch bounds.count {
+            case 1: (0, bounds[0], 1)
+            case 2: (bounds[0], bounds[1], 1)
+            case 3: (bounds[0], bounds[1], bounds[2])
             default: throw ChatTemplateError.evaluation("range takes one to three integers")
             }
+            guard step != 0 else { throw ChatTemplateError.evaluation("range step cannot be zero") }
+            let span = Double(end) - Double(start)
+            try checkSize(Int(max(0, min(span / Double(step), Double(maximumSize + 1))).rounded(.up)), times: 1)
+            return .list(Array(stride(from: start, to: end, by: step)).map(JinjaValue.integer))
         case "strftime_now":
             guard case .string(let format)? = arguments.first else { throw ChatTemplateError.evaluation("strftime_now needs a format") }
             return .string(localTime(format: format))
@@ -397,6 +433,12 @@ enum JinjaBuiltins {
 }
 
 extension JinjaValue {
+    /// The integer of an `.integer` (0 otherwise).
+    var integerValue: Int {
+        if case .integer(let value) = self { return value }
+        return 0
+    }
+
     var isBool: Bool {
         if case .bool = self { return true }
         return false

@@ -6,6 +6,9 @@
 struct JinjaInterpreter {
     private var scopes: [[String: JinjaValue]]
     private var output = ""
+    /// How many macro calls are under way: recursion is bounded so a template cannot overflow the stack.
+    private var callDepth = 0
+    static let maximumCallDepth = 64
 
     /// Loop control raised by `break` and `continue`, caught by the innermost loop.
     private enum LoopControl: Error {
@@ -178,7 +181,7 @@ struct JinjaInterpreter {
             case "not": return .bool(!value.isTruthy)
             case "-":
                 switch value {
-                case .integer(let number): return .integer(-number)
+                case .integer(let number): return .integer(0 &- number)
                 case .float(let number): return .float(-number)
                 default: throw ChatTemplateError.evaluation("cannot negate a \(value.typeName)")
                 }
@@ -265,6 +268,9 @@ struct JinjaInterpreter {
     }
 
     private mutating func callMacro(_ macro: JinjaMacro, _ positional: [JinjaValue], _ keyword: [String: JinjaValue]) throws -> JinjaValue {
+        guard callDepth < Self.maximumCallDepth else {
+            throw ChatTemplateError.evaluation("macro \(macro.name) nests deeper than \(Self.maximumCallDepth) calls")
+        }
         guard positional.count <= macro.parameters.count else {
             throw ChatTemplateError.evaluation("macro \(macro.name) takes \(macro.parameters.count) arguments, got \(positional.count)")
         }
@@ -281,8 +287,10 @@ struct JinjaInterpreter {
         let savedOutput = output
         output = ""
         scopes.append(scope)
+        callDepth += 1
         defer {
             scopes.removeLast()
+            callDepth -= 1
         }
         try execute(macro.body)
         let rendered = output

@@ -50,6 +50,9 @@ indirect enum JinjaNode: Sendable {
 struct JinjaParser {
     private let tokens: [JinjaToken]
     private var index = 0
+    /// How deeply blocks and expressions nest: bounded so a hostile template cannot overflow the stack.
+    private var depth = 0
+    static let maximumDepth = 128
 
     init(tokens: [JinjaToken]) {
         self.tokens = tokens
@@ -66,6 +69,8 @@ struct JinjaParser {
     /// Nodes up to one of the statements in `terminators` (whose keyword is returned, the parser
     /// then standing after it), or to the end of the template (`nil`).
     private mutating func parseBlock(until terminators: Set<String>) throws -> ([JinjaNode], String?) {
+        try enter()
+        defer { depth -= 1 }
         var nodes: [JinjaNode] = []
         while index < tokens.count {
             let token = tokens[index]
@@ -191,6 +196,8 @@ struct JinjaParser {
     // MARK: Expressions
 
     mutating func parseExpression() throws -> JinjaExpression {
+        try enter()
+        defer { depth -= 1 }
         let value = try parseOr()
         guard consume(name: "if") else { return value }
         let condition = try parseOr()
@@ -211,6 +218,8 @@ struct JinjaParser {
     }
 
     private mutating func parseNot() throws -> JinjaExpression {
+        try enter()
+        defer { depth -= 1 }
         if consume(name: "not") { return .unary("not", try parseNot()) }
         return try parseComparison()
     }
@@ -266,6 +275,8 @@ struct JinjaParser {
     }
 
     private mutating func parseUnary() throws -> JinjaExpression {
+        try enter()
+        defer { depth -= 1 }
         if let op = consume(symbols: ["-", "+"]) { return try parseFiltersAndTests(.unary(op, try parseUnary())) }
         return try parseFiltersAndTests(try parsePostfix(try parsePrimary()))
     }
@@ -413,6 +424,11 @@ struct JinjaParser {
     }
 
     // MARK: Tokens
+
+    private mutating func enter() throws {
+        depth += 1
+        guard depth <= Self.maximumDepth else { throw syntax("nesting deeper than \(Self.maximumDepth) levels") }
+    }
 
     private var current: JinjaToken? { index < tokens.count ? tokens[index] : nil }
 
