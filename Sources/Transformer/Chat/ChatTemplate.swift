@@ -25,7 +25,7 @@ public struct ChatMessage: Sendable, Equatable {
 ///   `break`, `continue`, `if`/`elif`/`else`, `set` (also `ns.attribute` and block `set`),
 ///   `macro` with positional and keyword arguments, `generation` blocks;
 /// - literals (strings, numbers, lists, dicts, `true`/`false`/`none` in both cases), `message.role`
-///   and `message['role']`, slices, `+ - * / // % ~`, comparisons, `in`, `not in`, `and`, `or`,
+///   and `message['role']`, slices, `+ - * / // % ** ~`, comparisons, `in`, `not in`, `and`, `or`,
 ///   `not`, `x if c else y`, tests (`is defined`, `none`, `string`, `number`, `mapping`,
 ///   `iterable`, `sequence`, `boolean`, `true`, `false`, `even`, `odd`, `divisibleby`, `in`,
 ///   `equalto`/`eq`/`==` …);
