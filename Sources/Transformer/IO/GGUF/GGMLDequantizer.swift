@@ -64,7 +64,8 @@ enum GGMLDequantizer {
         case .q4_K: return q4_K
         case .q5_K: return q5_K
         case .q6_K: return q6_K
-        default: return { _, destination, count in destination.update(repeating: .nan, count: count) }
+        default:  // not reached: callers read only dequantizable types; NaNs rather than a trap
+            return { _, destination, count in destination.update(repeating: .nan, count: count) }
         }
     }
 

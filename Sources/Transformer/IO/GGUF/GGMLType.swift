@@ -5,37 +5,69 @@
 /// Every type id ggml has assigned is known, so that a file's byte layout can be checked whatever
 /// it holds; only the types in ``dequantizable`` can be converted to `Float`.
 public enum GGMLType: UInt32, Sendable, CaseIterable {
+    /// `F32` (0): IEEE binary32.
     case f32 = 0
+    /// `F16` (1): IEEE binary16.
     case f16 = 1
+    /// `Q4_0` (2): 4-bit, blocks of 32 with an f16 scale.
     case q4_0 = 2
+    /// `Q4_1` (3): 4-bit, blocks of 32 with an f16 scale and minimum.
     case q4_1 = 3
+    /// `Q5_0` (6): 5-bit, blocks of 32 with an f16 scale.
     case q5_0 = 6
+    /// `Q5_1` (7): 5-bit, blocks of 32 with an f16 scale and minimum.
     case q5_1 = 7
+    /// `Q8_0` (8): 8-bit, blocks of 32 with an f16 scale.
     case q8_0 = 8
+    /// `Q8_1` (9): 8-bit, blocks of 32 with f32 scale and sum (intermediate; not dequantised).
     case q8_1 = 9
+    /// `Q2_K` (10): 2-bit K-quant, super-blocks of 256 (not dequantised).
     case q2_K = 10
+    /// `Q3_K` (11): 3-bit K-quant, super-blocks of 256 (not dequantised).
     case q3_K = 11
+    /// `Q4_K` (12): 4-bit K-quant: super-blocks of 256 in eight sub-blocks with 6-bit scales and mins.
     case q4_K = 12
+    /// `Q5_K` (13): 5-bit K-quant: as Q4_K with a fifth bit per element.
     case q5_K = 13
+    /// `Q6_K` (14): 6-bit K-quant: super-blocks of 256 in sixteen sub-blocks with 8-bit scales.
     case q6_K = 14
+    /// `Q8_K` (15): 8-bit K-quant (intermediate; not dequantised).
     case q8_K = 15
+    /// `IQ2_XXS` (16): 2.06-bit i-quant (not dequantised).
     case iq2_XXS = 16
+    /// `IQ2_XS` (17): 2.31-bit i-quant (not dequantised).
     case iq2_XS = 17
+    /// `IQ3_XXS` (18): 3.06-bit i-quant (not dequantised).
     case iq3_XXS = 18
+    /// `IQ1_S` (19): 1.56-bit i-quant (not dequantised).
     case iq1_S = 19
+    /// `IQ4_NL` (20): 4-bit non-linear i-quant, blocks of 32 (not dequantised).
     case iq4_NL = 20
+    /// `IQ3_S` (21): 3.44-bit i-quant (not dequantised).
     case iq3_S = 21
+    /// `IQ2_S` (22): 2.5-bit i-quant (not dequantised).
     case iq2_S = 22
+    /// `IQ4_XS` (23): 4.25-bit non-linear i-quant (not dequantised).
     case iq4_XS = 23
+    /// `I8` (24): Signed 8-bit integer (not dequantised).
     case i8 = 24
+    /// `I16` (25): Signed 16-bit integer (not dequantised).
     case i16 = 25
+    /// `I32` (26): Signed 32-bit integer (not dequantised).
     case i32 = 26
+    /// `I64` (27): Signed 64-bit integer (not dequantised).
     case i64 = 27
+    /// `F64` (28): IEEE binary64 (not dequantised).
     case f64 = 28
+    /// `IQ1_M` (29): 1.75-bit i-quant (not dequantised).
     case iq1_M = 29
+    /// `BF16` (30): bfloat16, the upper half of a float32.
     case bf16 = 30
+    /// `TQ1_0` (34): Ternary 1.69-bit (not dequantised).
     case tq1_0 = 34
+    /// `TQ2_0` (35): Ternary 2-bit (not dequantised).
     case tq2_0 = 35
+    /// `MXFP4` (39): MXFP4, 4-bit floats with a shared exponent (not dequantised).
     case mxfp4 = 39
 
     /// The elements per K-quant super-block (ggml's `QK_K`).

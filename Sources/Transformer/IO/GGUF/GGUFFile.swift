@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Foundation
 import Tensor
 
@@ -67,10 +74,10 @@ public final class GGUFFile: Sendable {
     }
 
     /// Whether the file at `url` is a regular file that starts with the GGUF magic (`GGUF`).
-    /// Reads 4 bytes; `false` for folders and files that cannot be read.
+    /// Reads 4 bytes; `false` for folders, devices and files that cannot be read.
     public static func hasMagic(at url: URL) -> Bool {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), !isFolder.boolValue,
+        var status = stat()  // follows symbolic links; a FIFO or device is never opened
+        guard stat(url.path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG,
               let handle = try? FileHandle(forReadingFrom: url) else { return false }
         defer { try? handle.close() }
         let magic = (try? handle.read(upToCount: 4)) ?? Data()
