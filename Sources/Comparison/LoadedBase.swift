@@ -55,17 +55,16 @@ final class LoadedBase {
             throw fail("\(error)")
         }
         guard tokenizer.eosTokenID != nil else { throw fail("the tokenizer has no EOS token, so answers cannot end") }
-        let addBOS = tokenizer.bosTokenID != nil
         // Size the encoder so that no example is cut, and generation so that the longest answer fits.
         let unbounded = try InstructionEncoder(
-            tokenizer: tokenizer, template: ComparisonSettings.template, maxLength: Int(Int32.max), addBOS: addBOS)
+            tokenizer: tokenizer, template: ComparisonSettings.template, maxLength: Int(Int32.max))
         var maxLength = 2, maxNewTokens = 1
         for example in data.suite.examples {
             let encoded = try unbounded.encode(ComparisonData.instruction(example))
             maxLength = max(maxLength, encoded.tokens.count)
             maxNewTokens = max(maxNewTokens, encoded.responseLength)
         }
-        encoder = try InstructionEncoder(tokenizer: tokenizer, template: ComparisonSettings.template, maxLength: maxLength, addBOS: addBOS)
+        encoder = try InstructionEncoder(tokenizer: tokenizer, template: ComparisonSettings.template, maxLength: maxLength)
 
         let iaptParameters: Int
         let lora: (rank: Int, parameterCount: Int)

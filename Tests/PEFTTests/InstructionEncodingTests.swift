@@ -73,6 +73,33 @@ struct InstructionEncodingTests {
         #expect(throws: InstructionDataError.self) { try InstructionEncoder(tokenizer: NoSpecialTokens(), addBOS: true, appendEOS: false) }
         #expect(throws: InstructionDataError.self) { try InstructionEncoder(tokenizer: NoSpecialTokens(), addBOS: false, appendEOS: true) }
     }
+
+    @Test("By default BOS is added exactly when the tokenizer's files say so; an explicit choice overrides")
+    func bosAsTheTokenizerSays() throws {
+        let example = InstructionExample(instruction: "hi", output: "ok")
+        let noBOS = try InstructionEncoder(tokenizer: NoSpecialTokens(), template: .plain, appendEOS: false).encode(example)
+        #expect(noBOS.tokens == Array("hi\nok".utf8).map(Int.init) && noBOS.promptLength == 3)
+
+        let unused = BOSNotAdded()
+        #expect(!unused.addsBOS && unused.bosTokenID == 256)
+        let asFilesSay = try InstructionEncoder(tokenizer: unused, template: .plain, appendEOS: false).encode(example)
+        #expect(asFilesSay.tokens.first == 104 && asFilesSay.promptLength == 3)
+        let forced = try InstructionEncoder(tokenizer: unused, template: .plain, addBOS: true, appendEOS: false).encode(example)
+        #expect(forced.tokens.first == 256 && forced.promptLength == 4)
+
+        #expect(tokenizer.addsBOS)
+        let byteDefault = try InstructionEncoder(tokenizer: tokenizer, template: .plain).encode(example)
+        #expect(byteDefault.tokens.first == 256)
+    }
+}
+
+/// Bytes with a BOS id that encoding never adds (like SmolLM2, whose files say add_bos_token false).
+private struct BOSNotAdded: Tokenizer {
+    let vocabularySize = 258
+    let bosTokenID: Int? = 256, eosTokenID: Int? = 257, padTokenID: Int? = nil
+    func encode(_ text: String, addSpecialTokens: Bool) -> [Int] { text.utf8.map(Int.init) }
+    func decode(_ ids: [Int], skipSpecialTokens: Bool) throws -> String { String(decoding: ids.map(UInt8.init), as: UTF8.self) }
+    func id(forToken token: String) -> Int? { nil }
 }
 
 /// Bytes without BOS, EOS or padding.

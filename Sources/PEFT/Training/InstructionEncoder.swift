@@ -25,8 +25,8 @@ public struct EncodedExample: Sendable, Equatable {
 /// Turns ``InstructionExample``s into ``EncodedExample``s with a tokenizer and a template.
 ///
 /// The prompt and the response are tokenized separately (`addSpecialTokens: false`) and joined, so
-/// the boundary between them is exact; BOS goes in front of the prompt and EOS after the response
-/// when asked for. With tokenizers that mark the start of a text (SentencePiece's `▁`), the response
+/// the boundary between them is exact; BOS goes in front of the prompt as the tokenizer's files say
+/// (or as asked for), and EOS after the response when asked for. With tokenizers that mark the start of a text (SentencePiece's `▁`), the response
 /// is tokenized as the start of a text.
 ///
 /// A plain-text example has an empty prompt: its ``EncodedExample/promptLength`` is 1 with BOS and
@@ -52,19 +52,22 @@ public struct InstructionEncoder: Sendable {
     ///   - tokenizer: the model's tokenizer.
     ///   - template: how examples become text (default ``PromptTemplate/alpaca``).
     ///   - maxLength: the most tokens per encoded example, at least 2.
-    ///   - addBOS: whether to put the tokenizer's BOS token in front of the prompt.
+    ///   - addBOS: whether to put the tokenizer's BOS token in front of the prompt; `nil` (the
+    ///     default) does exactly what the model's tokenizer files say (``Tokenizer/addsBOS``), so a
+    ///     model without BOS, or whose files say not to add it (SmolLM2), gets none.
     ///   - appendEOS: whether to put the tokenizer's EOS token after the response, so the model
     ///     learns to stop.
-    /// - Throws: ``InstructionDataError/invalidSettings(_:)`` if `maxLength < 2`, or BOS or EOS is
-    ///   asked for and the tokenizer has none.
+    /// - Throws: ``InstructionDataError/invalidSettings(_:)`` if `maxLength < 2`, or BOS (with
+    ///   `addBOS: true`) or EOS is asked for and the tokenizer has none.
     public init(
-        tokenizer: any Tokenizer, template: PromptTemplate = .alpaca, maxLength: Int = 512, addBOS: Bool = true,
+        tokenizer: any Tokenizer, template: PromptTemplate = .alpaca, maxLength: Int = 512, addBOS: Bool? = nil,
         appendEOS: Bool = true
     ) throws {
         guard maxLength >= 2 else {
             throw InstructionDataError.invalidSettings("the maximum length must be at least 2 tokens, got \(maxLength)")
         }
-        if addBOS && tokenizer.bosTokenID == nil {
+        let addsBOS = addBOS ?? tokenizer.addsBOS
+        if addsBOS && tokenizer.bosTokenID == nil {
             throw InstructionDataError.invalidSettings("the tokenizer has no BOS token; encode without adding BOS")
         }
         if appendEOS && tokenizer.eosTokenID == nil {
@@ -73,7 +76,7 @@ public struct InstructionEncoder: Sendable {
         self.tokenizer = tokenizer
         self.template = template
         self.maxLength = maxLength
-        bosTokenID = addBOS ? tokenizer.bosTokenID : nil
+        bosTokenID = addsBOS ? tokenizer.bosTokenID : nil
         eosTokenID = appendEOS ? tokenizer.eosTokenID : nil
     }
 

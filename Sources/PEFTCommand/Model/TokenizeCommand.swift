@@ -8,7 +8,7 @@ struct TokenizeCommand: ParsableCommand {
         commandName: "tokenize",
         abstract: "Print {\"ids\": [Int], \"decoded\": String} for a text.")
 
-    @Option(help: "A tokenizer.json file.")
+    @Option(help: "A tokenizer.json file (with tokenizer_config.json beside it, if any), or a .gguf file.")
     var tokenizer: String
 
     @Option(help: "The text to encode.")
@@ -18,7 +18,9 @@ struct TokenizeCommand: ParsableCommand {
     var specialTokens = true
 
     func run() throws {
-        let loaded = try BPETokenizer(contentsOf: URL(fileURLWithPath: tokenizer))
+        let url = URL(fileURLWithPath: tokenizer)
+        let isGGUF = url.pathExtension.lowercased() == "gguf" || GGUFFile.hasMagic(at: url)
+        let loaded = isGGUF ? try BPETokenizer(ggufContentsOf: url) : try BPETokenizer(contentsOf: url)
         let ids = loaded.encode(text, addSpecialTokens: specialTokens)
         let decoded = try loaded.decode(ids, skipSpecialTokens: false)
         print("{\"ids\": \(JSONOutput.array(ids)), \"decoded\": \(JSONOutput.string(decoded))}")

@@ -52,6 +52,17 @@ indirect enum PostProcessor: Sendable {
         }
     }
 
+    /// The last id this processor puts after a sequence, if any: the end-of-sequence token when
+    /// a tokenizer appends one.
+    var trailingSpecialTokenID: Int? {
+        switch self {
+        case .byteLevel: return nil
+        case .template(_, let suffix): return suffix.last
+        case .classifierAndSeparator(_, let sep): return sep
+        case .sequence(let processors): return processors.reversed().lazy.compactMap(\.trailingSpecialTokenID).first
+        }
+    }
+
     /// Every id this processor can add.
     var addedIDs: [Int] {
         switch self {

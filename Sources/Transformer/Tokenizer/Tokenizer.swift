@@ -14,6 +14,17 @@ public protocol Tokenizer: Sendable {
     /// The id of the padding token, if the tokenizer has one.
     var padTokenID: Int? { get }
 
+    /// Whether `encode(_:addSpecialTokens: true)` puts ``bosTokenID`` in front of the text, as the
+    /// model's tokenizer files say. The default: whether encoding an empty text with special
+    /// tokens gives ``bosTokenID`` first.
+    var addsBOS: Bool { get }
+    /// Whether `encode(_:addSpecialTokens: true)` puts ``eosTokenID`` after the text. The default:
+    /// whether encoding an empty text with special tokens gives ``eosTokenID`` last, after BOS
+    /// if BOS is added.
+    var addsEOS: Bool { get }
+    /// The model's chat template, if its files give one. The default: `nil`.
+    var chatTemplate: ChatTemplate? { get }
+
     /// The ids of `text`.
     /// - Parameters:
     ///   - text: Any string; special tokens written literally in it (such as `<s>`) become their ids.
@@ -31,4 +42,19 @@ public protocol Tokenizer: Sendable {
     /// The id of the token spelled exactly `token` (compared byte for byte, not up to Unicode
     /// equivalence), or `nil` if there is none.
     func id(forToken token: String) -> Int?
+}
+
+extension Tokenizer {
+    public var addsBOS: Bool {
+        guard let bosTokenID else { return false }
+        return encode("", addSpecialTokens: true).first == bosTokenID
+    }
+
+    public var addsEOS: Bool {
+        guard let eosTokenID else { return false }
+        let added = encode("", addSpecialTokens: true)
+        return added.count > (addsBOS ? 1 : 0) && added.last == eosTokenID
+    }
+
+    public var chatTemplate: ChatTemplate? { nil }
 }
