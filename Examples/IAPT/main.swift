@@ -17,7 +17,7 @@ let tokenizer = ByteTokenizer()
 let encoder = try Workflow.encoder()
 let probe = PromptProbe(iapt)
 @MainActor func prompts(_ instruction: String, word: String, response: String) throws -> [Tensor] {
-    let prompt = encoder.promptTokens(for: InstructionExample(instruction: instruction, input: word, output: ""))
+    let prompt = try encoder.promptTokens(for: InstructionExample(instruction: instruction, input: word, output: ""))
     return try probe.prompts(model: model, tokens: prompt + tokenizer.encode(response, addSpecialTokens: false), instructionLength: prompt.count)
 }
 func distance(_ a: [Tensor], _ b: [Tensor]) -> Float {

@@ -32,7 +32,7 @@ let requests: [(tenant: String?, instruction: String, word: String)] = [
 let start = Date()
 let answers = try await withThrowingTaskGroup(of: (Int, ServingResult).self) { group in
     for (index, request) in requests.enumerated() {
-        let prompt = encoder.promptTokens(for: InstructionExample(instruction: request.instruction, input: request.word, output: ""))
+        let prompt = try encoder.promptTokens(for: InstructionExample(instruction: request.instruction, input: request.word, output: ""))
         group.addTask {
             (index, try await engine.generate(ServingRequest(
                 prompt: prompt, adapter: request.tenant, instructionLength: prompt.count,
@@ -52,7 +52,7 @@ print(String(format: "\n%d requests for 3 tenants served together in %.2f s.", r
 
 // Streaming: the tokens of one request as the engine chooses them (leaving the loop early would
 // cancel the request and free its place in the batch).
-let streamed = encoder.promptTokens(for: InstructionExample(instruction: "Uppercase the word.", input: "kimora", output: ""))
+let streamed = try encoder.promptTokens(for: InstructionExample(instruction: "Uppercase the word.", input: "kimora", output: ""))
 print("\n  [capitals] Uppercase the word. [kimora] →", terminator: " ")
 for try await token in engine.stream(ServingRequest(
     prompt: streamed, adapter: "capitals", instructionLength: streamed.count,

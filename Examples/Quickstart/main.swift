@@ -53,7 +53,7 @@ print("\n== Adapter saved to \(folder.path) (adapter_config.json + adapter_model
 print("\n== Answers")
 let tokenizer = try BundledBase.tokenizer()
 for example in test.prefix(4) {
-    let prompt = encoder.promptTokens(for: example)
+    let prompt = try encoder.promptTokens(for: example)
     let output = try model.generate(
         prompts: [prompt], options: GenerationOptions(maxNewTokens: 4, stopTokens: Set([tokenizer.eosTokenID ?? 257])),
         hooks: AdapterRouter(iapt, rows: 1), instructionLengths: [prompt.count])[0]

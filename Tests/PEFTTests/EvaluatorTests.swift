@@ -61,7 +61,7 @@ struct EvaluatorTests {
         let encoder = try byteEncoder()
         let example = InstructionExample(instruction: "owl", output: "hoot")
         let candidates = ["hoot", "no", "a longer answer"]
-        let prompt = encoder.promptTokens(for: example)
+        let prompt = try encoder.promptTokens(for: example)
         // By hand: one row per candidate, log-softmax at the slot before each candidate token.
         let expected = try candidates.map { candidate -> Float in
             let tokens = prompt + encoder.responseTokens(candidate)

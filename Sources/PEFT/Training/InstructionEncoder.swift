@@ -58,7 +58,9 @@ public struct InstructionEncoder: Sendable {
     ///   - appendEOS: whether to put the tokenizer's EOS token after the response, so the model
     ///     learns to stop.
     /// - Throws: ``InstructionDataError/invalidSettings(_:)`` if `maxLength < 2`, or BOS (with
-    ///   `addBOS: true`) or EOS is asked for and the tokenizer has none.
+    ///   `addBOS: true`) or EOS is asked for and the tokenizer has none; ``ChatTemplateError`` for a
+    ///   template that wraps in the chat template when the tokenizer has none, or it cannot render
+    ///   a user turn.
     public init(
         tokenizer: any Tokenizer, template: PromptTemplate = .alpaca, maxLength: Int = 512, addBOS: Bool? = nil,
         appendEOS: Bool = true
@@ -73,6 +75,10 @@ public struct InstructionEncoder: Sendable {
         if appendEOS && tokenizer.eosTokenID == nil {
             throw InstructionDataError.invalidSettings("the tokenizer has no EOS token; encode without appending EOS")
         }
+        if template.wrapsInChatTemplate {
+            // Fails here, before any data is read, for a tokenizer without a usable template.
+            _ = try tokenizer.applyChatTemplate([ChatMessage(role: "user", content: "?")], addGenerationPrompt: true)
+        }
         self.tokenizer = tokenizer
         self.template = template
         self.maxLength = maxLength
@@ -80,9 +86,17 @@ public struct InstructionEncoder: Sendable {
         eosTokenID = appendEOS ? tokenizer.eosTokenID : nil
     }
 
-    /// The prompt's tokens (BOS, if added, then the rendered prompt) of `example`.
-    public func promptTokens(for example: InstructionExample) -> [Int] {
+    /// The prompt's tokens of `example`: BOS (if added), then the rendered prompt; or, with a
+    /// template that wraps in the chat template, the chat template's text of one user turn (the
+    /// filled prompt) with the assistant's turn opened, whose special tokens (BOS among them, where
+    /// the template writes it) are part of the text.
+    /// - Throws: ``ChatTemplateError`` if the tokenizer's chat template cannot render the turn.
+    public func promptTokens(for example: InstructionExample) throws -> [Int] {
         let text = template.prompt(for: example)
+        if template.wrapsInChatTemplate && !text.isEmpty {
+            let rendered = try tokenizer.applyChatTemplate([ChatMessage(role: "user", content: text)], addGenerationPrompt: true)
+            return tokenizer.encode(rendered, addSpecialTokens: false)
+        }
         return (bosTokenID.map { [$0] } ?? []) + (text.isEmpty ? [] : tokenizer.encode(text, addSpecialTokens: false))
     }
 
@@ -94,9 +108,10 @@ public struct InstructionEncoder: Sendable {
 
     /// The prompt's tokens of `example` when they leave room for a response within ``maxLength``.
     /// - Parameter index: the example's position, named in errors when it has no origin.
-    /// - Throws: ``InstructionDataError/promptTooLong(example:promptTokens:maxLength:)`` otherwise.
+    /// - Throws: ``InstructionDataError/promptTooLong(example:promptTokens:maxLength:)`` otherwise;
+    ///   what ``promptTokens(for:)`` throws.
     public func checkedPromptTokens(for example: InstructionExample, index: Int) throws -> [Int] {
-        let prompt = promptTokens(for: example)
+        let prompt = try promptTokens(for: example)
         guard prompt.count < maxLength else {
             throw InstructionDataError.promptTooLong(example: example.name(index: index), promptTokens: prompt.count, maxLength: maxLength)
         }

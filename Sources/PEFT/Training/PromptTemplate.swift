@@ -6,17 +6,41 @@
 /// inside the substituted values). An input that is empty or only whitespace counts as none. The
 /// response is the example's `output`, unchanged. A plain-text example has an empty prompt and its
 /// text as the response.
+///
+/// A chat template (``chat``, ``wrapsInChatTemplate``) makes the filled prompt the content of one
+/// user turn in the model's own chat template, rendered by the tokenizer
+/// (``Tokenizer/applyChatTemplate(_:addGenerationPrompt:)``) with the assistant's turn opened; the
+/// response follows as the assistant's words.
 public struct PromptTemplate: Sendable, Equatable, Codable {
     /// The prompt of an example with an input.
     public var withInput: String
     /// The prompt of an example without an input.
     public var withoutInput: String
+    /// Whether the filled prompt becomes a user turn in the tokenizer's chat template.
+    public var wrapsInChatTemplate: Bool
 
     /// A template from its two prompt forms.
-    public init(withInput: String, withoutInput: String) {
+    public init(withInput: String, withoutInput: String, wrapsInChatTemplate: Bool = false) {
         self.withInput = withInput
         self.withoutInput = withoutInput
+        self.wrapsInChatTemplate = wrapsInChatTemplate
     }
+
+    private enum CodingKeys: String, CodingKey { case withInput, withoutInput, wrapsInChatTemplate }
+
+    /// Reads the two forms and, when present, ``wrapsInChatTemplate`` (absent in files written
+    /// before it existed: `false`).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        withInput = try container.decode(String.self, forKey: .withInput)
+        withoutInput = try container.decode(String.self, forKey: .withoutInput)
+        wrapsInChatTemplate = try container.decodeIfPresent(Bool.self, forKey: .wrapsInChatTemplate) ?? false
+    }
+
+    /// The model's chat template around one user turn holding the instruction and, on the next
+    /// line, the input: `{instruction}\n{input}`.
+    public static let chat = PromptTemplate(
+        withInput: "{instruction}\n{input}", withoutInput: "{instruction}", wrapsInChatTemplate: true)
 
     /// Alpaca's sections without its preamble:
     /// `### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n`, the Input section

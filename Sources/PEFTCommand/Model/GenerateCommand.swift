@@ -12,8 +12,14 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var adapter: AdapterOptions
 
-    @Option(help: "The prompt text (needs the folder's tokenizer.json).")
+    @Option(help: "The prompt text (needs the model's tokenizer).")
     var prompt: String?
+
+    @Flag(help: "Wrap the prompt as one user message in the model's chat template and print the answer.")
+    var chat = false
+
+    @Option(help: "With --chat, a system message put before the user's.")
+    var system: String?
 
     @Option(help: "The prompt as comma-separated token ids, instead of --prompt.")
     var tokens: String?
@@ -37,13 +43,24 @@ struct GenerateCommand: ParsableCommand {
         guard (prompt == nil) != (tokens == nil) else { throw ValidationError("give exactly one of --prompt and --tokens") }
         guard maxNewTokens > 0 else { throw ValidationError("--max-new-tokens must be positive") }
         guard temperature >= 0 else { throw ValidationError("--temperature must be ≥ 0") }
+        guard !chat || prompt != nil else { throw ValidationError("--chat needs --prompt") }
+        guard system == nil || chat else { throw ValidationError("--system needs --chat") }
     }
 
     func run() throws {
         let llama = try model.loadModel()
         let tokenizer = prompt == nil ? nil : try model.loadTokenizer()
-        let promptIDs = try tokens.map { try parseTokenList($0, option: "--tokens") }
+        var promptIDs = try tokens.map { try parseTokenList($0, option: "--tokens") }
             ?? tokenizer?.encode(prompt ?? "", addSpecialTokens: true) ?? []
+        if chat, let tokenizer, let prompt {
+            guard tokenizer.chatTemplate != nil else {
+                throw ValidationError("--chat: \(model.model) has no chat template in its tokenizer files")
+            }
+            let messages = (system.map { [ChatMessage(role: "system", content: $0)] } ?? []) + [ChatMessage(role: "user", content: prompt)]
+            // The rendered text carries whatever special tokens the template puts in (as
+            // transformers' apply_chat_template, whose text is encoded without adding more).
+            promptIDs = tokenizer.encode(try tokenizer.applyChatTemplate(messages, addGenerationPrompt: true), addSpecialTokens: false)
+        }
         let options = GenerationOptions(
             maxNewTokens: maxNewTokens,
             sampling: temperature == 0 ? .greedy : .sample(temperature: temperature, topK: topK, topP: topP),

@@ -2,23 +2,29 @@ import ArgumentParser
 import Foundation
 import Transformer
 
-/// `--model DIR`: a Hugging Face model folder.
+/// `--model PATH`: a Hugging Face model folder or a GGUF file.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "A Hugging Face model folder (config.json, model.safetensors or shards, tokenizer.json).")
+    @Option(name: .long, help: ArgumentHelp(
+        "A Hugging Face model folder (config.json, model.safetensors or shards, tokenizer.json) or a .gguf file.",
+        valueName: "path"))
     var model: String
 
-    var folderURL: URL { URL(fileURLWithPath: model) }
+    var modelURL: URL { URL(fileURLWithPath: model) }
 
-    func loadModel() throws -> LlamaModel { try LlamaModel(contentsOf: folderURL) }
+    /// Whether `--model` names a GGUF file (see ``ModelSource/isGGUF(_:)``).
+    var isGGUF: Bool { ModelSource.isGGUF(modelURL) }
 
-    /// The folder's `tokenizer.json`, or `nil` when the folder has none.
+    func loadModel() throws -> LlamaModel { try LlamaModel(contentsOf: modelURL) }
+
+    /// The folder's `tokenizer.json`, or `nil` when the folder has none or the model is a GGUF file.
     var tokenizerURL: URL? {
-        let url = folderURL.appendingPathComponent(ModelFolder.FileName.tokenizer)
+        guard !isGGUF else { return nil }
+        let url = modelURL.appendingPathComponent(ModelFolder.FileName.tokenizer)
         return FileManager.default.fileExists(atPath: url.path) ? url : nil
     }
 
-    /// The folder's tokenizer.
-    /// - Throws: `ValidationError` when the folder has no `tokenizer.json`; what reading it throws.
+    /// The model's tokenizer.
+    /// - Throws: `ValidationError` when a folder has no `tokenizer.json`; what reading it throws.
     func loadTokenizer() throws -> BPETokenizer {
         guard let tokenizer = try loadTokenizerIfPresent() else {
             throw ValidationError("\(model) has no tokenizer.json; pass token ids with --tokens instead")
@@ -26,9 +32,12 @@ struct ModelOptions: ParsableArguments {
         return tokenizer
     }
 
-    /// The folder's tokenizer, or `nil` when the folder has no `tokenizer.json`.
+    /// The model's tokenizer: a GGUF file's (from its metadata), or a folder's `tokenizer.json`
+    /// with `tokenizer_config.json` and `chat_template.jinja` beside it; `nil` when a folder has no
+    /// `tokenizer.json`.
     func loadTokenizerIfPresent() throws -> BPETokenizer? {
-        try tokenizerURL.map { try BPETokenizer(contentsOf: $0) }
+        if isGGUF { return try BPETokenizer(ggufContentsOf: modelURL) }
+        return try tokenizerURL.map { try BPETokenizer(contentsOf: $0) }
     }
 
     /// The tokens that end generation: the model's EOS ids and the tokenizer's.

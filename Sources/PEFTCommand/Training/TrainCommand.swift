@@ -37,6 +37,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Stop after N evaluations without improvement, keeping the best weights.") var earlyStopping: Int?
     @Option(help: "Write a resumable checkpoint every N steps.") var checkpointEvery: Int?
     @Flag(help: "Resume from the latest checkpoint in OUT/checkpoints.") var resume = false
+    @Flag(help: "Use less memory for a slower step: recompute each layer's activations in the backward pass and pack the frozen weights for the forward product only (same results).")
+    var lean = false
     @Flag(help: "Print the training report as JSON at the end.") var json = false
 
     func run() throws {
@@ -57,7 +59,7 @@ struct TrainCommand: ParsableCommand {
             maxGradientNorm: maxGradNorm > 0 ? maxGradNorm : nil, seed: seed, evaluateEvery: evaluateEvery,
             earlyStoppingPatience: earlyStopping, checkpointDirectory: checkpointEvery == nil && !resume ? nil : checkpoints,
             checkpointEvery: checkpointEvery)
-        let trainer = try Trainer(model: backbone, adapter: adapter, options: options)
+        let trainer = try Trainer(model: backbone, adapter: adapter, options: options, memory: lean ? .lean : .fastest)
         if resume { try trainer.resume(from: checkpoints) }
         let share = 100 * Double(adapter.trainableParameterCount) / Double(adapter.trainableParameterCount + backbone.parameterCount)
         FileHandle.standardError.write(Data((
