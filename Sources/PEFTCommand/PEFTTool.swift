@@ -8,7 +8,7 @@ struct PEFTTool: AsyncParsableCommand {
         abstract: "Parameter-efficient fine-tuning and serving of LLaMA-family models on the CPU.",
         subcommands: [
             TrainCommand.self, EvalCommand.self, CompareCommand.self, GenerateCommand.self, LogitsCommand.self,
-            TokenizeCommand.self, InspectCommand.self, MergeCommand.self, PretrainCommand.self, ServeCommand.self, Bench.self,
+            TokenizeCommand.self, TasksCommand.self, InspectCommand.self, MergeCommand.self, PretrainCommand.self, ServeCommand.self, Bench.self,
         ]
     )
 

@@ -40,6 +40,9 @@ struct AdapterMethodOptions: ParsableArguments {
     @Flag(help: "LoRA: scale by alpha / sqrt(rank) (rsLoRA).")
     var rslora = false
 
+    @Option(help: "LoRA: comma-separated layer indices to adapt (layers_to_transform; default: every layer).")
+    var loraLayers: String?
+
     @Option(help: "Prompt tuning: initialisation (random, vocab, text).")
     var promptInit = "random"
 
@@ -63,8 +66,12 @@ struct AdapterMethodOptions: ParsableArguments {
                 }
                 return projection
             }
-            return try LoRAAdapter(model: model, configuration: LoRAConfiguration(
-                rank: rank, alpha: alpha, dropout: loraDropout, targetModules: targets, useRSLoRA: rslora), seed: seed)
+            var configuration = LoRAConfiguration(
+                rank: rank, alpha: alpha, dropout: loraDropout, targetModules: targets, useRSLoRA: rslora)
+            if let loraLayers {
+                configuration.layers = try parseTokenList(loraLayers, option: "--lora-layers")
+            }
+            return try LoRAAdapter(model: model, configuration: configuration, seed: seed)
         case .prompt:
             let initialization: PromptTuningConfiguration.Initialization
             switch promptInit {
