@@ -110,6 +110,25 @@ struct GGUFTokenizerTests {
         #expect(cases.count >= 30 && skipped <= 1, "\(name): \(skipped) of \(cases.count) cases name tokens transformers added")
     }
 
+    @Test("The Hugging Face files written for a GGUF tokenizer read back to the same tokenizer", arguments: syntheticFixtures)
+    func huggingFaceFiles(name: String) throws {
+        let metadata = try Self.metadata(name)
+        let original = try BPETokenizer(ggufMetadata: metadata, source: name)
+        let files = try BPETokenizer.huggingFaceFiles(ggufMetadata: metadata, source: name)
+        #expect(Set(files.keys) == ["tokenizer.json", "tokenizer_config.json"])
+        let reread = try BPETokenizer(
+            data: try #require(files["tokenizer.json"]), configData: files["tokenizer_config.json"], source: "\(name) files")
+        #expect(reread.bosTokenID == original.bosTokenID && reread.eosTokenID == original.eosTokenID)
+        #expect(reread.addsBOS == original.addsBOS && reread.addsEOS == original.addsEOS)
+        #expect(reread.chatTemplate?.source == original.chatTemplate?.source)
+        for testCase in try Self.fixture(name).cases {
+            for special in [false, true] {
+                #expect(reread.encode(testCase.text, addSpecialTokens: special) == original.encode(testCase.text, addSpecialTokens: special),
+                        "\(name): \(testCase.text.debugDescription)")
+            }
+        }
+    }
+
     @Test("The real SmolLM2-135M-Instruct tokenizer matches transformers and round-trips every string")
     func smolLM2Parity() throws {
         guard FileManager.default.fileExists(atPath: Self.realModel.path) else {

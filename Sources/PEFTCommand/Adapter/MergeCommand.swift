@@ -25,7 +25,7 @@ struct MergeCommand: ParsableCommand {
                 "only LoRA adapters can be merged into the weights; a \(type(of: loaded).peftType) adapter adds prompts, which no weight can hold")
         }
         try lora.merge(into: backbone)
-        try backbone.save(to: URL(fileURLWithPath: out), tokenizer: model.tokenizerURL)
+        try backbone.save(to: URL(fileURLWithPath: out), extraFiles: try model.tokenizerFiles())
         print("merged \(lora.factors.count) projections into \(out)")
     }
 }

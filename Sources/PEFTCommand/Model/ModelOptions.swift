@@ -40,6 +40,27 @@ struct ModelOptions: ParsableArguments {
         return try tokenizerURL.map { try BPETokenizer(contentsOf: $0) }
     }
 
+    /// The model's tokenizer as Hugging Face files, by name, for a folder written from the model:
+    /// a folder's `tokenizer.json`, `tokenizer_config.json` and `chat_template.jinja` (those it
+    /// has), or the files a GGUF file's metadata makes (``BPETokenizer/huggingFaceFiles(ggufMetadata:source:)``).
+    /// - Throws: what reading them throws.
+    func tokenizerFiles() throws -> [String: Data] {
+        if isGGUF {
+            return try BPETokenizer.huggingFaceFiles(ggufMetadata: GGUFFile(contentsOf: modelURL).metadata, source: model)
+        }
+        var files: [String: Data] = [:]
+        for name in [ModelFolder.FileName.tokenizer, "tokenizer_config.json", "chat_template.jinja"] {
+            let url = modelURL.appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: url.path) else { continue }
+            do {
+                files[name] = try Data(contentsOf: url)
+            } catch {
+                throw ValidationError("cannot read \(url.path): \(error.localizedDescription)")
+            }
+        }
+        return files
+    }
+
     /// The tokens that end generation: the model's EOS ids and the tokenizer's.
     static func stopTokens(of model: LlamaModel, tokenizer: (any Tokenizer)?) -> Set<Int> {
         Set(model.config.eosTokenIds + (tokenizer?.eosTokenID.map { [$0] } ?? []))

@@ -98,6 +98,8 @@ public struct ModelFolder: Sendable {
     /// - Parameters:
     ///   - weights: exactly the tensors of ``LlamaConfig/expectedWeightShapes``.
     ///   - dtype: `.f32`, `.bf16` or `.f16`.
+    ///   - extraFiles: more files to write into the folder, by name (a tokenizer's
+    ///     `tokenizer_config.json`, `chat_template.jinja`, or a `tokenizer.json` made in memory).
     /// - Throws: ``ModelFileError/missingTensor(path:key:)``,
     ///   ``ModelFileError/unexpectedTensor(path:key:)`` or
     ///   ``ModelFileError/shapeMismatch(path:key:expected:actual:)`` before anything is written if
@@ -106,8 +108,11 @@ public struct ModelFolder: Sendable {
     ///   ``ModelFileError/unsupportedDType(path:key:dtype:)`` while writing.
     public static func write(
         config: LlamaConfig, weights: [String: Tensor], to url: URL, dtype: SafetensorsDType = .f32,
-        tokenizer: URL? = nil
+        tokenizer: URL? = nil, extraFiles: [String: Data] = [:]
     ) throws {
+        if let bad = extraFiles.keys.sorted().first(where: { $0.isEmpty || $0.contains("/") || $0.hasPrefix(".") || $0 == FileName.config || $0 == FileName.weights }) {
+            throw ModelFileError.unwritable(path: url.appendingPathComponent(bad).path, reason: "not a file name the folder can take beside the model")
+        }
         let expected = config.expectedWeightShapes
         for (name, shape) in expected.sorted(by: { $0.key < $1.key }) {
             guard let tensor = weights[name] else { throw ModelFileError.missingTensor(path: url.path, key: name) }
@@ -130,6 +135,9 @@ public struct ModelFolder: Sendable {
                 weights, to: folder.appendingPathComponent(FileName.weights), dtype: dtype, metadata: ["format": "pt"])
             if let tokenizerData {
                 try AtomicFile.write(tokenizerData, to: folder.appendingPathComponent(FileName.tokenizer))
+            }
+            for (name, data) in extraFiles.sorted(by: { $0.key < $1.key }) {
+                try AtomicFile.write(data, to: folder.appendingPathComponent(name))
             }
             try config.declaring(storage: dtype).write(to: folder.appendingPathComponent(FileName.config))
         }

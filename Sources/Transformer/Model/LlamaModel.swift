@@ -175,10 +175,11 @@ extension LlamaModel {
     }
 
     /// Writes the model as a Hugging Face folder that transformers loads (`config.json` and
-    /// `model.safetensors` in `dtype`, plus `tokenizer` copied as `tokenizer.json` if given),
+    /// `model.safetensors` in `dtype`, plus `tokenizer` copied as `tokenizer.json` if given, and
+    /// `extraFiles` by name),
     /// atomically (see ``ModelFolder/write(config:weights:to:dtype:tokenizer:)``).
     /// - Throws: ``ModelFileError`` if a file cannot be written.
-    public func save(to url: URL, dtype: SafetensorsDType = .f32, tokenizer: URL? = nil) throws {
-        try ModelFolder.write(config: config, weights: weights, to: url, dtype: dtype, tokenizer: tokenizer)
+    public func save(to url: URL, dtype: SafetensorsDType = .f32, tokenizer: URL? = nil, extraFiles: [String: Data] = [:]) throws {
+        try ModelFolder.write(config: config, weights: weights, to: url, dtype: dtype, tokenizer: tokenizer, extraFiles: extraFiles)
     }
 }

@@ -60,6 +60,61 @@ extension BPETokenizer {
     }
 }
 
+extension BPETokenizer {
+    /// The Hugging Face tokenizer files of a GGUF file's tokenizer, by file name: `tokenizer.json`
+    /// (the document ``init(ggufMetadata:source:)`` reads) and `tokenizer_config.json` (BOS, EOS
+    /// and padding tokens, `add_bos_token`, `add_eos_token` and the chat template), so that a model
+    /// folder written from a GGUF file (`peft merge`) carries its tokenizer; transformers and
+    /// ``init(contentsOf:)`` read them back to the same ids.
+    /// - Throws: what ``init(ggufMetadata:source:)`` throws.
+    public static func huggingFaceFiles(ggufMetadata metadata: [String: GGUFValue], source: String) throws -> [String: Data] {
+        let description = try GGUFTokenizerReader(metadata: metadata, source: source).tokenizerDescription()
+        let tokenizer = try BPETokenizer(ggufMetadata: metadata, source: source)
+        func token(_ id: Int?) -> JSONValue {
+            guard let id, let text = try? tokenizer.decode([id], skipSpecialTokens: false) else { return .null }
+            return .string(text)
+        }
+        var config: [(key: String, value: JSONValue)] = [
+            ("add_bos_token", .bool(description.addsBOS)), ("add_eos_token", .bool(description.addsEOS)),
+            ("bos_token", token(description.bosTokenID)), ("eos_token", token(description.eosTokenID)),
+            ("pad_token", token(description.padTokenID)), ("tokenizer_class", .string("PreTrainedTokenizerFast")),
+        ]
+        if let template = description.chatTemplate { config.append(("chat_template", .string(template))) }
+        // What the `tokenizers` library requires of a whole file beyond what this package reads:
+        // the top-level fields, and BOS/EOS put around a sequence as the flags say.
+        func special(_ id: Int?, added: Bool) -> [JSONValue] {
+            guard added, let id, case .string(let content) = token(id) else { return [] }
+            return [.object([("SpecialToken", .object([("id", .string(content)), ("type_id", .number(0))]))])]
+        }
+        var specials: [(key: String, value: JSONValue)] = []
+        for (id, added) in [(description.bosTokenID, description.addsBOS), (description.eosTokenID, description.addsEOS)] {
+            guard added, let id, case .string(let content) = token(id), !specials.contains(where: { $0.key == content }) else { continue }
+            specials.append((content, .object([("id", .string(content)), ("ids", .array([.number(Double(id))])),
+                                               ("tokens", .array([.string(content)]))])))
+        }
+        func sequence(_ name: String) -> JSONValue { .object([("Sequence", .object([("id", .string(name)), ("type_id", .number(0))]))]) }
+        let bos = special(description.bosTokenID, added: description.addsBOS)
+        let eos = special(description.eosTokenID, added: description.addsEOS)
+        let postProcessor = JSONValue.object([
+            ("type", .string("TemplateProcessing")), ("single", .array(bos + [sequence("A")] + eos)),
+            ("pair", .array(bos + [sequence("A")] + eos + bos + [sequence("B")] + eos)), ("special_tokens", .object(specials)),
+        ])
+        guard case .object(let members) = description.json else {
+            throw TokenizerError.invalidValue(source: source, key: "tokenizer", reason: "no tokenizer document")
+        }
+        var document: [(key: String, value: JSONValue)] = [("version", .string("1.0")), ("truncation", .null), ("padding", .null)]
+        for key in ["added_tokens", "normalizer", "pre_tokenizer"] {
+            document.append((key, members.first { $0.key == key }?.value ?? .null))
+        }
+        document.append(("post_processor", postProcessor))
+        for key in ["decoder", "model"] { document.append((key, members.first { $0.key == key }?.value ?? .null)) }
+        return [
+            "tokenizer.json": Data(JSONValue.object(document).serialized().utf8),
+            "tokenizer_config.json": Data(JSONValue.object(config).serialized().utf8),
+        ]
+    }
+}
+
 /// The tokenizer a GGUF file describes, as a `tokenizer.json` document and the settings that live
 /// outside it.
 struct GGUFTokenizerDescription {
@@ -182,14 +237,17 @@ struct GGUFTokenizerReader {
                      ("behavior", .string("Isolated")), ("invert", .bool(false))])
         }
         let byteLevel = JSONValue.object([("type", .string("ByteLevel")), ("add_prefix_space", .bool(false)),
-                                          ("use_regex", .bool(false))])
+                                          ("trim_offsets", .bool(true)), ("use_regex", .bool(false))])
         return .object([
             ("model", .object([
-                ("type", .string("BPE")), ("vocab", vocabularyObject(vocabulary)),
-                ("merges", .array(merges.map(JSONValue.string))), ("ignore_merges", .bool(split.ignoresMerges)),
+                ("type", .string("BPE")), ("dropout", .null), ("unk_token", .null), ("continuing_subword_prefix", .null),
+                ("end_of_word_suffix", .null), ("fuse_unk", .bool(false)), ("byte_fallback", .bool(false)),
+                ("ignore_merges", .bool(split.ignoresMerges)), ("vocab", vocabularyObject(vocabulary)),
+                ("merges", .array(merges.map(JSONValue.string))),
             ])),
             ("pre_tokenizer", .object([("type", .string("Sequence")), ("pretokenizers", .array(splits + [byteLevel]))])),
-            ("decoder", .object([("type", .string("ByteLevel"))])),
+            ("decoder", .object([("type", .string("ByteLevel")), ("add_prefix_space", .bool(true)),
+                                 ("trim_offsets", .bool(true)), ("use_regex", .bool(true))])),
         ])
     }
 
@@ -207,8 +265,9 @@ struct GGUFTokenizerReader {
         }
         return .object([
             ("model", .object([
-                ("type", .string("BPE")), ("vocab", vocabularyObject(vocabulary)), ("merges", .array(merges)),
-                ("fuse_unk", .bool(true)), ("byte_fallback", .bool(true)),
+                ("type", .string("BPE")), ("dropout", .null), ("unk_token", .null), ("continuing_subword_prefix", .null),
+                ("end_of_word_suffix", .null), ("fuse_unk", .bool(true)), ("byte_fallback", .bool(true)),
+                ("ignore_merges", .bool(false)), ("vocab", vocabularyObject(vocabulary)), ("merges", .array(merges)),
             ])),
             ("pre_tokenizer", .object([
                 ("type", .string("Metaspace")), ("replacement", .string("▁")),
@@ -233,7 +292,7 @@ struct GGUFTokenizerReader {
             guard isSpecial || type == TokenType.userDefined else { continue }
             added.append(.object([
                 ("id", .number(Double(id))), ("content", .string(token)), ("special", .bool(isSpecial)),
-                ("normalized", .bool(false)),
+                ("normalized", .bool(false)), ("single_word", .bool(false)), ("lstrip", .bool(false)), ("rstrip", .bool(false)),
             ]))
         }
         return added
