@@ -49,7 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let names = await engine.adapterNames
         FileHandle.standardError.write(Data(
-            "peft serve: ready, adapters \(names), \(tokenizer == nil ? "no tokenizer (give token ids)" : "tokenizer.json"); one JSON command per line\n".utf8))
+            "peft serve: ready, adapters \(names), \(tokenizer == nil ? "no tokenizer (give token ids)" : "the model's tokenizer"); one JSON command per line\n".utf8))
         let server = JSONLinesServer(engine: engine, tokenizer: tokenizer, stopTokens: stops)
         try await server.serve(Self.standardInputLines()) { line in
             FileHandle.standardOutput.write(Data((line + "\n").utf8))

@@ -248,26 +248,7 @@ enum JinjaBuiltins {
         case .bool(let flag): return flag ? "true" : "false"
         case .integer(let number): return String(number)
         case .float(let number): return JinjaValue.pythonFloat(number)
-        case .string(let text):
-            var result = "\""
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "\"": result += "\\\""
-                case "\\": result += "\\\\"
-                case "\n": result += "\\n"
-                case "\r": result += "\\r"
-                case "\t": result += "\\t"
-                case "\u{08}": result += "\\b"
-                case "\u{0C}": result += "\\f"
-                default:
-                    if scalar.value < 0x20 {
-                        result += String(format: "\\u%04x", scalar.value)
-                    } else {
-                        result.unicodeScalars.append(scalar)
-                    }
-                }
-            }
-            return result + "\""
+        case .string(let text): return JSONValue.quoted(text)
         case .list(let values): return "[" + (try values.map(json)).joined(separator: ", ") + "]"
         case .dict(let dict):
             return "{" + (try dict.entries.map { try json(.string($0.key)) + ": " + json($0.value) }).joined(separator: ", ") + "}"

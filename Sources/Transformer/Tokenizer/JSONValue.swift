@@ -295,8 +295,12 @@ extension JSONValue {
         }
     }
 
-    private static func writeString(_ value: String, to text: inout String) {
-        text += "\""
+    private static func writeString(_ value: String, to text: inout String) { text += quoted(value) }
+
+    /// `value` as a JSON string literal, as Python's `json.dumps(value, ensure_ascii=False)` writes
+    /// it: quotes, backslashes and control characters escaped, everything else as it is.
+    static func quoted(_ value: String) -> String {
+        var text = "\""
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": text += "\\\""
@@ -304,11 +308,14 @@ extension JSONValue {
             case "\n": text += "\\n"
             case "\r": text += "\\r"
             case "\t": text += "\\t"
+            case "\u{08}": text += "\\b"
+            case "\u{0C}": text += "\\f"
             case _ where scalar.value < 0x20:
-                text += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+                let hex = String(scalar.value, radix: 16)
+                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: text.unicodeScalars.append(scalar)
             }
         }
-        text += "\""
+        return text + "\""
     }
 }
