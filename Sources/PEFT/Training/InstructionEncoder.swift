@@ -26,8 +26,8 @@ public struct EncodedExample: Sendable, Equatable {
 ///
 /// The prompt and the response are tokenized separately (`addSpecialTokens: false`) and joined, so
 /// the boundary between them is exact; BOS goes in front of the prompt as the tokenizer's files say
-/// (or as asked for), and EOS after the response when asked for. With tokenizers that mark the start of a text (SentencePiece's `▁`), the response
-/// is tokenized as the start of a text.
+/// (or as asked for), and EOS after the response when asked for. With tokenizers that mark the start
+/// of a text (SentencePiece's `▁`), the response is tokenized as the start of a text.
 ///
 /// A plain-text example has an empty prompt: its ``EncodedExample/promptLength`` is 1 with BOS and
 /// 0 without, and all of its text is trained on. Instruction-aware adapters (IAPT) pool over the

@@ -246,7 +246,7 @@ public final class Trainer {
     }
 
     /// The mean cross-entropy over the response tokens of `batch`, a scalar; the LM head runs on
-    /// the slots that carry a loss only, in chunks (``LlamaModel/loss(_:hooks:targets:)``).
+    /// the slots that carry a loss only, in chunks (``LlamaModel/loss(_:hooks:targets:recomputingLayers:)``).
     private func loss(of batch: TrainingBatch, recomputingLayers: Bool = false) throws -> Variable {
         try model.loss(
             batch.tokens, hooks: AdapterRouter(adapter, rows: batch.tokens.batch), targets: batch.targets,
