@@ -34,23 +34,26 @@ final class LoadedBase {
     let encoder: InstructionEncoder
     let description: BaseDescription
 
-    /// Loads the base of `spec` (paths relative to the current directory) and sizes its encoder on `data`.
+    /// Loads the base of `spec` (a Hugging Face folder or a GGUF file, relative to the current
+    /// directory) and sizes its encoder on `data`.
     /// - Throws: ``ComparisonError/badBase(name:path:reason:)`` for a missing folder or file, a model or
     ///   tokenizer that cannot be read, or a tokenizer without EOS (answers must end).
     init(spec: BaseSpec, data: ComparisonData) throws {
-        let folder = URL(fileURLWithPath: spec.path, isDirectory: true)
+        let url = URL(fileURLWithPath: spec.path)
         func fail(_ reason: String) -> ComparisonError { .badBase(name: spec.name, path: spec.path, reason: reason) }
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw fail("no such folder")
-        }
-        for file in [ModelFolder.FileName.config, ModelFolder.FileName.tokenizer] {
-            guard FileManager.default.fileExists(atPath: folder.appendingPathComponent(file).path) else { throw fail("no \(file)") }
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else { throw fail("no such folder or file") }
+        if isDirectory.boolValue {
+            for file in [ModelFolder.FileName.config, ModelFolder.FileName.tokenizer] {
+                guard FileManager.default.fileExists(atPath: url.appendingPathComponent(file).path) else { throw fail("no \(file)") }
+            }
+        } else if !ModelSource.isGGUF(url) {
+            throw fail("not a model folder or a .gguf file")
         }
         let tokenizer: BPETokenizer
         do {
-            model = try LlamaModel(contentsOf: folder)
-            tokenizer = try BPETokenizer(contentsOf: folder.appendingPathComponent(ModelFolder.FileName.tokenizer))
+            model = try LlamaModel(contentsOf: url)
+            tokenizer = try BPETokenizer(modelAt: url)
         } catch {
             throw fail("\(error)")
         }

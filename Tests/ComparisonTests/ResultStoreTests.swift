@@ -64,8 +64,8 @@ final class ResultStoreTests: XCTestCase {
             settings: ComparisonSettings(bases: [BaseSpec(name: "gone", path: missing)]), workDirectory: temporaryFolder("work"),
             command: "peft compare", log: { _ in })
         XCTAssertThrowsError(try runner.run()) { error in
-            XCTAssertEqual(error as? ComparisonError, .badBase(name: "gone", path: missing, reason: "no such folder"))
-            XCTAssertTrue("\(error)".contains("base 'gone' at \(missing): no such folder"))
+            XCTAssertEqual(error as? ComparisonError, .badBase(name: "gone", path: missing, reason: "no such folder or file"))
+            XCTAssertTrue("\(error)".contains("base 'gone' at \(missing): no such folder or file"))
         }
         let folder = try tinyBaseFolder("no-tokenizer")
         try FileManager.default.removeItem(at: folder.appendingPathComponent("tokenizer.json"))

@@ -17,7 +17,7 @@ struct CompareCommand: ParsableCommand {
         abstract: "Fine-tune every method on the task suite (learning-rate search, seeds, mixed and per-task) and write Results.md/svg.",
         discussion: "Runs are saved one by one in --work-directory; run the same command again to resume, or add --render-only to write the report from the runs there.")
 
-    @Option(name: .customLong("base"), help: "A base model as NAME=PATH (a Hugging Face folder); repeat for several. Default: bundled=Examples/BundledBase.")
+    @Option(name: .customLong("base"), help: "A base model as NAME=PATH (a Hugging Face folder or a .gguf file); repeat for several. Default: bundled=Examples/BundledBase.")
     var bases: [String] = []
 
     @Option(help: "Comma-separated base names that also run the per-task setting, or 'none' (default: the first base).")

@@ -36,8 +36,8 @@ struct ModelOptions: ParsableArguments {
     /// with `tokenizer_config.json` and `chat_template.jinja` beside it; `nil` when a folder has no
     /// `tokenizer.json`.
     func loadTokenizerIfPresent() throws -> BPETokenizer? {
-        if isGGUF { return try BPETokenizer(ggufContentsOf: modelURL) }
-        return try tokenizerURL.map { try BPETokenizer(contentsOf: $0) }
+        guard isGGUF || tokenizerURL != nil else { return nil }
+        return try BPETokenizer(modelAt: modelURL)
     }
 
     /// The model's tokenizer as Hugging Face files, by name, for a folder written from the model:

@@ -1,6 +1,19 @@
 import Foundation
 
 extension BPETokenizer {
+    /// The tokenizer of the model at `url`, either form ``ModelSource`` reads: a GGUF file's, from
+    /// its metadata (``init(ggufContentsOf:)``), or a Hugging Face folder's `tokenizer.json`, with
+    /// `tokenizer_config.json` and `chat_template.jinja` beside it (``init(contentsOf:)``).
+    /// - Throws: ``TokenizerError/unreadableFile(path:reason:)`` for a folder without
+    ///   `tokenizer.json`; what the initialiser for the form throws.
+    public init(modelAt url: URL) throws {
+        if ModelSource.isGGUF(url) {
+            try self.init(ggufContentsOf: url)
+        } else {
+            try self.init(contentsOf: url.appendingPathComponent(ModelFolder.FileName.tokenizer))
+        }
+    }
+
     /// Reads the tokenizer of a GGUF file: ``init(ggufMetadata:source:)`` on its metadata.
     /// - Throws: what ``GGUFFile/init(contentsOf:)`` throws for a file it cannot read, else what
     ///   ``init(ggufMetadata:source:)`` throws, naming the file's path.
