@@ -2,11 +2,11 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-import XCTest
+import Testing
 @testable import Comparison
 import TaskSuite
 
-final class ReportTests: XCTestCase {
+@Suite struct ReportTests {
     private let settings = ComparisonSettings(
         bases: [BaseSpec(name: "small", path: "bases/small"), BaseSpec(name: "large", path: "bases/large")],
         methods: [.base, .prompt4, .iapt, .lora], learningRates: [1e-3, 1e-2], seedCount: 3)
@@ -42,72 +42,71 @@ final class ReportTests: XCTestCase {
 
     private var summary: ComparisonSummary { ComparisonSummary(manifest: syntheticManifest(settings), results: results()) }
 
-    func testSpreadIsTheMedianAndRange() throws {
-        let odd = try XCTUnwrap(Spread([0.5, 0.1, 0.3]))
-        XCTAssertEqual(odd.median, 0.3)
-        XCTAssertEqual(odd.minimum, 0.1)
-        XCTAssertEqual(odd.maximum, 0.5)
-        XCTAssertEqual(try XCTUnwrap(Spread([4, 1, 3, 2])).median, 2.5)
-        XCTAssertNil(Spread([]))
-        XCTAssertTrue(odd.overlaps(try XCTUnwrap(Spread([0.5, 0.9]))))
-        XCTAssertFalse(odd.overlaps(try XCTUnwrap(Spread([0.51, 0.9]))))
+    @Test func testSpreadIsTheMedianAndRange() throws {
+        let odd = try #require(Spread([0.5, 0.1, 0.3]))
+        #expect(odd.median == 0.3)
+        #expect(odd.minimum == 0.1)
+        #expect(odd.maximum == 0.5)
+        #expect((try #require(Spread([4, 1, 3, 2])).median) == 2.5)
+        #expect(Spread([]) == nil)
+        #expect(odd.overlaps(try #require(Spread([0.5, 0.9]))))
+        #expect(!odd.overlaps(try #require(Spread([0.51, 0.9]))))
     }
 
-    func testSummaryTakesTheChosenRateAndTheMedianOverSeeds() throws {
+    @Test func testSummaryTakesTheChosenRateAndTheMedianOverSeeds() throws {
         let summary = summary
-        XCTAssertEqual(summary.choices[.prompt4]?.learningRate, 1e-2)
-        XCTAssertEqual(summary.choices[.lora]?.learningRate, 1e-3)
+        #expect(summary.choices[.prompt4]?.learningRate == 1e-2)
+        #expect(summary.choices[.lora]?.learningRate == 1e-3)
         let iapt = summary.summary(base: "small", setting: .mixed, method: .iapt)
-        XCTAssertEqual(try XCTUnwrap(iapt.averageUnseen?.median), 0.44, accuracy: 1e-9)
-        XCTAssertEqual(try XCTUnwrap(iapt.averageUnseen?.minimum), 0.40, accuracy: 1e-9)
-        XCTAssertEqual(try XCTUnwrap(iapt.averageUnseen?.maximum), 0.50, accuracy: 1e-9)
-        XCTAssertEqual(iapt.unseen[.arithmetic]?.count, 3)
-        XCTAssertEqual(summary.summary(base: "large", setting: .mixed, method: .lora).averageUnseen?.count, 2)
+        #expect(abs(try #require(iapt.averageUnseen?.median) - 0.44) <= 1e-9)
+        #expect(abs(try #require(iapt.averageUnseen?.minimum) - 0.40) <= 1e-9)
+        #expect(abs(try #require(iapt.averageUnseen?.maximum) - 0.50) <= 1e-9)
+        #expect(iapt.unseen[.arithmetic]?.count == 3)
+        #expect(summary.summary(base: "large", setting: .mixed, method: .lora).averageUnseen?.count == 2)
         // The search runs at rates that were not chosen are kept for the search table, not the results.
-        XCTAssertEqual(summary.summary(base: "small", setting: .mixed, method: .prompt4).averageSeen?.median, 0.5)
+        #expect(summary.summary(base: "small", setting: .mixed, method: .prompt4).averageSeen?.median == 0.5)
         // The per-task average needs every task of a seed.
         let perTask = summary.summary(base: "small", setting: .perTask, method: .iapt)
-        XCTAssertEqual(perTask.seen[.sentiment]?.median, 0.9)
-        XCTAssertNil(perTask.seen[.arithmetic])
-        XCTAssertNil(perTask.averageSeen)
+        #expect(perTask.seen[.sentiment]?.median == 0.9)
+        #expect(perTask.seen[.arithmetic] == nil)
+        #expect(perTask.averageSeen == nil)
     }
 
-    func testMarkdownShowsMediansRangesMissingCellsAndTheSetup() {
+    @Test func testMarkdownShowsMediansRangesMissingCellsAndTheSetup() throws {
         let summary = summary
         let markdown = MarkdownReport.render(summary, workDirectory: ".build/compare")
-        XCTAssertTrue(markdown.contains("    peft compare --seeds 3"))
-        XCTAssertTrue(markdown.contains("| iapt | 1,000 | 60 (60–60) | 44 (40–50) |"), markdown)
-        XCTAssertTrue(markdown.contains("| 60.0 (60.0–60.0) | 44.0 (40.0–50.0) | 0.500 (0.500–0.500) |"))
-        XCTAssertTrue(markdown.contains("| base | 0 | 10 | 10 |"), "the floor: one evaluation, no range")
-        XCTAssertTrue(markdown.contains("47.0 (46.0–48.0)†"), "large's LoRA has 2 of 3 seeds")
-        XCTAssertTrue(markdown.contains("| prompt-4 | — | — |"), "per-task cells without runs")
-        XCTAssertTrue(markdown.contains("| prompt-4 | 33.3 (1.000) | **50.0 (1.000)** | 0.01 |"), "the search table")
-        XCTAssertTrue(markdown.contains("Task suite seed 0"))
-        XCTAssertTrue(markdown.contains("Per task: 300 train, 20 dev, 40 test-seen and 40 test-unseen"))
-        XCTAssertTrue(markdown.contains("| small | `bases/small` | 2 × 64 |"))
-        XCTAssertTrue(markdown.contains("End to end: 2 min 00 s over 2 sessions"))
-        XCTAssertTrue(markdown.contains("- small: a mixed run 3.0 s, a per-task run 3.0 s, training at 1,000 tokens/s"), markdown)
+        #expect(markdown.contains("    peft compare --seeds 3"))
+        #expect(markdown.contains("| iapt | 1,000 | 60 (60–60) | 44 (40–50) |"), "\(markdown)")
+        #expect(markdown.contains("| 60.0 (60.0–60.0) | 44.0 (40.0–50.0) | 0.500 (0.500–0.500) |"))
+        #expect(markdown.contains("| base | 0 | 10 | 10 |"), "the floor: one evaluation, no range")
+        #expect(markdown.contains("47.0 (46.0–48.0)†"), "large's LoRA has 2 of 3 seeds")
+        #expect(markdown.contains("| prompt-4 | — | — |"), "per-task cells without runs")
+        #expect(markdown.contains("| prompt-4 | 33.3 (1.000) | **50.0 (1.000)** | 0.01 |"), "the search table")
+        #expect(markdown.contains("Task suite seed 0"))
+        #expect(markdown.contains("Per task: 300 train, 20 dev, 40 test-seen and 40 test-unseen"))
+        #expect(markdown.contains("| small | `bases/small` | 2 × 64 |"))
+        #expect(markdown.contains("End to end: 2 min 00 s over 2 sessions"))
+        #expect(markdown.contains("- small: a mixed run 3.0 s, a per-task run 3.0 s, training at 1,000 tokens/s"), "\(markdown)")
         let missing = summary.plannedRunCount - summary.results.count
-        XCTAssertEqual(summary.missingRunCount, missing)
-        XCTAssertTrue(markdown.contains("\(missing) of \(summary.plannedRunCount) planned runs have no result yet"))
+        #expect(summary.missingRunCount == missing)
+        #expect(markdown.contains("\(missing) of \(summary.plannedRunCount) planned runs have no result yet"))
         // Scale: IAPT's gap to prompt-4 grows by 10 points from small to large.
-        XCTAssertTrue(markdown.contains("| prompt-4 | 50.0 | 32.0 | +12.0 | 60.0 | 32.0 | +22.0 | +10.0 |"), markdown)
+        #expect(markdown.contains("| prompt-4 | 50.0 | 32.0 | +12.0 | 60.0 | 32.0 | +22.0 | +10.0 |"), "\(markdown)")
     }
 
-    func testFindingsSayWhichBaselinesIAPTBeatsAndWhetherRangesOverlap() {
+    @Test func testFindingsSayWhichBaselinesIAPTBeatsAndWhetherRangesOverlap() throws {
         let paragraphs = Findings.paragraphs(summary)
-        XCTAssertEqual(paragraphs[0],
-            "On small, mixed setting: IAPT's median average unseen accuracy is 44.0 % (range 40.0–50.0, 3 seeds). "
+        #expect(paragraphs[0] == ("On small, mixed setting: IAPT's median average unseen accuracy is 44.0 % (range 40.0–50.0, 3 seeds). "
             + "It beats base (10.0 %; the ranges do not overlap) and prompt-4 (32.0 %; the ranges do not overlap); "
-            + "it does not beat lora (48.0 %; the ranges overlap).")
-        XCTAssertTrue(paragraphs[1].hasPrefix("On large, mixed setting: IAPT's median average unseen accuracy is 54.0 %"))
-        XCTAssertTrue(paragraphs[1].hasSuffix("It beats base (10.0 %; the ranges do not overlap), prompt-4 (32.0 %; the ranges do not overlap) and lora (47.0 %; the ranges do not overlap)."), paragraphs[1])
-        XCTAssertEqual(paragraphs[2], "On small, per-task setting: IAPT has no complete results yet, so nothing is compared.")
-        XCTAssertTrue(paragraphs[3].contains("to prompt-4 from +12.0 to +22.0 points (in IAPT's favour)"), paragraphs[3])
-        XCTAssertTrue(paragraphs[4].hasPrefix("The largest drop from seen to unseen wordings (mixed setting on small) is lora's: 22.0 points"))
+            + "it does not beat lora (48.0 %; the ranges overlap)."))
+        #expect(paragraphs[1].hasPrefix("On large, mixed setting: IAPT's median average unseen accuracy is 54.0 %"))
+        #expect(paragraphs[1].hasSuffix("It beats base (10.0 %; the ranges do not overlap), prompt-4 (32.0 %; the ranges do not overlap) and lora (47.0 %; the ranges do not overlap)."), "\(paragraphs[1])")
+        #expect(paragraphs[2] == "On small, per-task setting: IAPT has no complete results yet, so nothing is compared.")
+        #expect(paragraphs[3].contains("to prompt-4 from +12.0 to +22.0 points (in IAPT's favour)"), "\(paragraphs[3])")
+        #expect(paragraphs[4].hasPrefix("The largest drop from seen to unseen wordings (mixed setting on small) is lora's: 22.0 points"))
     }
 
-    func testSVGIsWellFormedWithABarPerValueAndAMarkForMissingOnes() throws {
+    @Test func testSVGIsWellFormedWithABarPerValueAndAMarkForMissingOnes() throws {
         let svg = SVGChart.render(summary)
         final class Collector: NSObject, XMLParserDelegate {
             var bars = 0, titles: [String] = [], texts: [String] = [], inTitle = false, inText = false
@@ -128,31 +127,32 @@ final class ReportTests: XCTestCase {
         let parser = XMLParser(data: Data(svg.utf8))
         let collector = Collector()
         parser.delegate = collector
-        XCTAssertTrue(parser.parse(), "\(parser.parserError.map(String.init(describing:)) ?? "")")
+        #expect(parser.parse(), "\(parser.parserError.map(String.init(describing:)) ?? "")")
         // Mixed: 2 bases × 4 methods × 2 splits; per-task on small: the base model's 2 bars only.
-        XCTAssertEqual(collector.bars, 2 * 4 * 2 + 2)
-        XCTAssertTrue(collector.titles.contains("iapt, test-unseen: 44.0 % (40.0–50.0, 3 seeds)"), "\(collector.titles)")
-        XCTAssertTrue(collector.titles.contains("base, test-seen: 10.0 %"))
-        XCTAssertEqual(collector.texts.filter { $0 == "—" }.count, 3, "per-task prompt-4, iapt and lora have no average")
-        XCTAssertTrue(collector.texts.contains("small, per-task setting: average accuracy (%)"))
+        #expect(collector.bars == (2 * 4 * 2 + 2))
+        #expect(collector.titles.contains("iapt, test-unseen: 44.0 % (40.0–50.0, 3 seeds)"), "\(collector.titles)")
+        #expect(collector.titles.contains("base, test-seen: 10.0 %"))
+        #expect((collector.texts.filter { $0 == "—" }.count) == 3, "per-task prompt-4, iapt and lora have no average")
+        #expect(collector.texts.contains("small, per-task setting: average accuracy (%)"))
     }
 
-    func testRenderingAnEmptyWorkDirectoryIsAnError() {
+    @Test func testRenderingAnEmptyWorkDirectoryIsAnError() throws {
         let directory = temporaryFolder("empty")
-        XCTAssertThrowsError(try ComparisonReport.write(workDirectory: directory, workDirectoryName: "x", outputDirectory: directory)) { error in
-            XCTAssertEqual(error as? ComparisonError, .nothingToRender(path: directory.path))
+        do {
+            let error = try #require(throws: (any Error).self) { try ComparisonReport.write(workDirectory: directory, workDirectoryName: "x", outputDirectory: directory) }
+            #expect((error as? ComparisonError) == .nothingToRender(path: directory.path))
         }
     }
 
-    func testFormatting() {
-        XCTAssertEqual(ReportFormat.count(1_234_567), "1,234,567")
-        XCTAssertEqual(ReportFormat.count(999), "999")
-        XCTAssertEqual(ReportFormat.points(0.0333), "+3.3")
-        XCTAssertEqual(ReportFormat.points(-0.01), "-1.0")
-        XCTAssertEqual(ReportFormat.points(0.00001), "0.0")
-        XCTAssertEqual(ReportFormat.rate(1e-3), "0.001")
-        XCTAssertEqual(ReportFormat.duration(3725), "1 h 02 min")
-        XCTAssertEqual(ReportFormat.percent(Spread([0.5]), planned: 3), "50.0 (50.0–50.0)†")
-        XCTAssertEqual(ReportFormat.percent(nil, planned: 3), "—")
+    @Test func testFormatting() throws {
+        #expect(ReportFormat.count(1_234_567) == "1,234,567")
+        #expect(ReportFormat.count(999) == "999")
+        #expect(ReportFormat.points(0.0333) == "+3.3")
+        #expect(ReportFormat.points(-0.01) == "-1.0")
+        #expect(ReportFormat.points(0.00001) == "0.0")
+        #expect(ReportFormat.rate(1e-3) == "0.001")
+        #expect(ReportFormat.duration(3725) == "1 h 02 min")
+        #expect(ReportFormat.percent(Spread([0.5]), planned: 3) == "50.0 (50.0–50.0)†")
+        #expect(ReportFormat.percent(nil, planned: 3) == "—")
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import XCTest
+import Testing
 @testable import Comparison
 import PEFT
 import TaskSuite
