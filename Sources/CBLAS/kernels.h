@@ -23,9 +23,7 @@
 
 typedef float peft_v8 __attribute__((vector_size(32), aligned(4)));
 
-// The packed product's inner loop is a few cache lines long; where it falls against the 64-byte
-// lines the CPU fetches and caches decoded instructions in moved its speed by 2 % from one build to
-// the next as unrelated code shifted it. Aligning the function fixes the loop's offset.
+// Aligned so that the packed product's short inner loop keeps its place against cache lines.
 #define PEFT_HOT_ALIGN __attribute__((aligned(64)))
 
 /// Whether this CPU runs the AVX2 + FMA kernels (always false off x86-64).

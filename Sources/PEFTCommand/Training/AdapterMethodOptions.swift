@@ -8,6 +8,14 @@ enum AdapterMethod: String, ExpressibleByArgument, CaseIterable {
     case iapt, lora, prompt, ptuning2
 }
 
+/// How prompt tuning's virtual tokens start (`--prompt-init`).
+enum PromptInitialization: String, ExpressibleByArgument, CaseIterable {
+    case random, vocab, text
+}
+
+extension IAPTConfiguration.Pooling: ExpressibleByArgument {}
+extension IAPTConfiguration.ActivationKind: ExpressibleByArgument {}
+
 /// Per-method settings of `peft train`.
 struct AdapterMethodOptions: ParsableArguments {
     @Option(help: "Adapter method: iapt, lora, prompt or ptuning2.")
@@ -20,10 +28,10 @@ struct AdapterMethodOptions: ParsableArguments {
     var bottleneck = 32
 
     @Option(help: "IAPT: pooling (self_attention, mean, max, last_token).")
-    var pooling = IAPTConfiguration.Pooling.selfAttention.rawValue
+    var pooling = IAPTConfiguration.Pooling.selfAttention
 
     @Option(help: "IAPT: activation (rational, gelu, relu).")
-    var activation = IAPTConfiguration.ActivationKind.rational.rawValue
+    var activation = IAPTConfiguration.ActivationKind.rational
 
     @Option(help: "LoRA: rank.")
     var rank = 8
@@ -44,19 +52,20 @@ struct AdapterMethodOptions: ParsableArguments {
     var loraLayers: String?
 
     @Option(help: "Prompt tuning: initialisation (random, vocab, text).")
-    var promptInit = "random"
+    var promptInit = PromptInitialization.random
 
     @Option(help: "Prompt tuning: the text whose token embeddings start the prompt (with --prompt-init text).")
     var promptInitText: String?
+
+    func validate() throws {
+        if promptInit == .text && promptInitText == nil { throw ValidationError("--prompt-init text needs --prompt-init-text") }
+        if let loraLayers { _ = try parseTokenList(loraLayers, option: "--lora-layers") }
+    }
 
     /// A new adapter of the chosen method for `model`.
     func makeAdapter(for model: LlamaModel, tokenizer: any Tokenizer, seed: UInt64) throws -> any Adapter {
         switch method {
         case .iapt:
-            guard let pooling = IAPTConfiguration.Pooling(rawValue: pooling),
-                  let activation = IAPTConfiguration.ActivationKind(rawValue: activation) else {
-                throw ValidationError("--pooling must be one of \(IAPTConfiguration.Pooling.allCases.map(\.rawValue)), --activation one of \(IAPTConfiguration.ActivationKind.allCases.map(\.rawValue))")
-            }
             return try IAPTAdapter(model: model, configuration: IAPTConfiguration(
                 virtualTokens: virtualTokens ?? 4, bottleneck: bottleneck, pooling: pooling, activation: activation), seed: seed)
         case .lora:
@@ -75,12 +84,11 @@ struct AdapterMethodOptions: ParsableArguments {
         case .prompt:
             let initialization: PromptTuningConfiguration.Initialization
             switch promptInit {
-            case "random": initialization = .random
-            case "vocab": initialization = .sampledVocabulary
-            case "text":
-                guard let text = promptInitText else { throw ValidationError("--prompt-init text needs --prompt-init-text") }
+            case .random: initialization = .random
+            case .vocab: initialization = .sampledVocabulary
+            case .text:
+                let text = promptInitText ?? ""
                 initialization = .text(text, tokenIDs: tokenizer.encode(text, addSpecialTokens: false))
-            default: throw ValidationError("--prompt-init must be random, vocab or text")
             }
             return try PromptTuningAdapter(model: model, configuration: PromptTuningConfiguration(
                 virtualTokens: virtualTokens ?? 20, initialization: initialization), seed: seed)

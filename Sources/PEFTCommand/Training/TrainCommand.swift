@@ -4,6 +4,10 @@ import Foundation
 import PEFT
 import Transformer
 
+extension LearningRateSchedule.Decay: ExpressibleByArgument, CaseIterable {
+    public static let allCases: [LearningRateSchedule.Decay] = [.linear, .cosine, .constant]
+}
+
 /// `peft train`: fine-tune an adapter on instruction data.
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,7 +33,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Micro-batches per optimizer step.") var gradientAccumulation = 1
     @Option(help: "Peak learning rate.") var learningRate: Float = 1e-3
     @Option(help: "Fraction of the steps spent warming up.") var warmup: Float = 0.06
-    @Option(help: "Decay after warm-up: linear, cosine or constant.") var decay = "linear"
+    @Option(help: "Decay after warm-up: linear, cosine or constant.") var decay = LearningRateSchedule.Decay.linear
     @Option(help: "Decoupled weight decay.") var weightDecay: Float = 0
     @Option(help: "Clip the global gradient norm to this (0: no clipping).") var maxGradNorm: Float = 1
     @Option(help: "Seed for initialisation and shuffling.") var seed: UInt64 = 0
@@ -47,15 +51,12 @@ struct TrainCommand: ParsableCommand {
         let encoder = try encoding.encoder(tokenizer: tokenizer)
         let trainExamples = try encoder.encode(InstructionData.load(contentsOf: URL(fileURLWithPath: data)))
         let devExamples = try eval.map { try encoder.encode(InstructionData.load(contentsOf: URL(fileURLWithPath: $0))) }
-        guard let schedule = LearningRateSchedule.Decay(rawValue: decay) else {
-            throw ValidationError("--decay must be linear, cosine or constant")
-        }
         let outURL = URL(fileURLWithPath: out)
         let checkpoints = outURL.appendingPathComponent("checkpoints")
         let adapter = try method.makeAdapter(for: backbone, tokenizer: tokenizer, seed: seed)
         let options = TrainingOptions(
             epochs: epochs, maxSteps: maxSteps, batchSize: batchSize, gradientAccumulationSteps: gradientAccumulation,
-            learningRate: learningRate, warmupFraction: warmup, decay: schedule, weightDecay: weightDecay,
+            learningRate: learningRate, warmupFraction: warmup, decay: decay, weightDecay: weightDecay,
             maxGradientNorm: maxGradNorm > 0 ? maxGradNorm : nil, seed: seed, evaluateEvery: evaluateEvery,
             earlyStoppingPatience: earlyStopping, checkpointDirectory: checkpointEvery == nil && !resume ? nil : checkpoints,
             checkpointEvery: checkpointEvery)
