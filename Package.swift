@@ -53,5 +53,6 @@ let package = Package(
         .testTarget(name: "PEFTTests", dependencies: ["PEFT"], exclude: ["Fixtures"]),
         .testTarget(name: "TaskSuiteTests", dependencies: ["TaskSuite"]),
         .testTarget(name: "ComparisonTests", dependencies: ["Comparison"]),
+        .testTarget(name: "PEFTCommandTests", dependencies: ["PEFTCommand"]),
     ]
 )
