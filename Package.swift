@@ -2,6 +2,7 @@
 //
 // Layers, each importing only the ones above it in this list:
 //   CBLAS (OpenBLAS + LAPACKE, and the few C SIMD kernels of kernels.h) → Tensor → Autograd → Transformer → PEFT → Comparison → peft (CLI), Examples.
+//   SeededRandom (the seeded generator, no C) sits below Tensor and the task suite, which needs nothing else.
 import PackageDescription
 
 let package = Package(
@@ -24,11 +25,12 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
-        .target(name: "Tensor", dependencies: ["CBLAS"]),
+        .target(name: "SeededRandom"),
+        .target(name: "Tensor", dependencies: ["CBLAS", "SeededRandom"]),
         .target(name: "Autograd", dependencies: ["Tensor"]),
         .target(name: "Transformer", dependencies: ["Autograd"]),
         .target(name: "PEFT", dependencies: ["Transformer"]),
-        .target(name: "TaskSuite", dependencies: ["Tensor"]),
+        .target(name: "TaskSuite", dependencies: ["SeededRandom"]),
         .target(name: "Comparison", dependencies: ["PEFT", "TaskSuite"]),
         .executableTarget(
             name: "PEFTCommand",

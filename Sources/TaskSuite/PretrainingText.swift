@@ -1,4 +1,4 @@
-import Tensor
+import SeededRandom
 
 extension TaskSuite {
     /// `count` short plain-text documents about the same world, for pre-training a tiny base model so

@@ -1,4 +1,4 @@
-import Tensor
+import SeededRandom
 
 // Every random choice in the suite goes through these helpers and `SeededGenerator.stream(seed:_:)`.
 // They are written out, rather than calling `Int.random(in:using:)` or `shuffle(using:)`, so that the

@@ -1,4 +1,4 @@
-import Tensor
+import SeededRandom
 
 /// How many examples to generate for each task in each split.
 public struct SplitSizes: Codable, Equatable, Sendable {

@@ -1,5 +1,5 @@
 import Foundation
-import Tensor
+import SeededRandom
 
 /// Which way a plausible-alternative question asks.
 public enum CausalDirection: String, Codable, Sendable {

@@ -1,4 +1,4 @@
-import Tensor
+import SeededRandom
 
 /// A question about a shopping trip; each answer is a span of the passage.
 public enum ShoppingQuestion: Codable, Equatable, Sendable {

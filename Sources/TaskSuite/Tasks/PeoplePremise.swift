@@ -1,4 +1,4 @@
-import Tensor
+import SeededRandom
 
 /// One person in a premise.
 public struct PersonFact: Codable, Equatable, Sendable {

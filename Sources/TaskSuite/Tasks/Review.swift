@@ -1,4 +1,4 @@
-import Tensor
+import SeededRandom
 
 /// How the clauses of a review are joined.
 public enum ReviewConnective: String, Codable, Sendable {

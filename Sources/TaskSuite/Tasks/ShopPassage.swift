@@ -1,4 +1,4 @@
-import Tensor
+import SeededRandom
 
 /// A yes/no question about a shop passage.
 public enum ShopQuestion: Codable, Equatable, Sendable {

@@ -1,4 +1,4 @@
-import Tensor
+import SeededRandom
 
 /// One step of a gains-and-losses problem: "found 15 more" or "sold 8".
 public struct ProblemStep: Codable, Equatable, Sendable {
