@@ -32,17 +32,21 @@ let package = Package(
         .target(name: "PEFT", dependencies: ["Transformer"]),
         .target(name: "TaskSuite", dependencies: ["SeededRandom"]),
         .target(name: "Comparison", dependencies: ["PEFT", "TaskSuite"]),
+        // The terminal's progress line, for the command-line tool and the examples; the library
+        // reports progress through callbacks.
+        .target(name: "ProgressDisplay", dependencies: ["PEFT"]),
         .executableTarget(
             name: "PEFTCommand",
             dependencies: [
                 "PEFT",
+                "ProgressDisplay",
                 "TaskSuite",  // `peft pretrain` learns from the suite's plain-text world
                 "Comparison",
                 "CBLAS",  // only for `peft bench gemm`'s direct cblas_sgemm baseline
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "ExampleSupport", dependencies: ["PEFT", "TaskSuite", "Comparison"], path: "Examples/ExampleSupport"),
+        .target(name: "ExampleSupport", dependencies: ["PEFT", "TaskSuite", "Comparison", "ProgressDisplay"], path: "Examples/ExampleSupport"),
         .executableTarget(name: "quickstart", dependencies: ["ExampleSupport"], path: "Examples/Quickstart"),
         .executableTarget(name: "iapt-example", dependencies: ["ExampleSupport"], path: "Examples/IAPT"),
         .executableTarget(name: "lora-example", dependencies: ["ExampleSupport"], path: "Examples/LoRA"),
@@ -56,5 +60,6 @@ let package = Package(
         .testTarget(name: "TaskSuiteTests", dependencies: ["TaskSuite"]),
         .testTarget(name: "ComparisonTests", dependencies: ["Comparison"]),
         .testTarget(name: "PEFTCommandTests", dependencies: ["PEFTCommand"]),
+        .testTarget(name: "ProgressDisplayTests", dependencies: ["ProgressDisplay"]),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import PEFT
+import ProgressDisplay
 import Transformer
 
 /// The steps every example shares: encode the toy world's instructions, fine-tune an adapter with

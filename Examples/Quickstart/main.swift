@@ -10,6 +10,7 @@
 import ExampleSupport
 import Foundation
 import PEFT
+import ProgressDisplay
 import TaskSuite
 import Transformer
 

@@ -82,7 +82,7 @@ public enum Pretraining {
     ///   - stream: Token ids, each below the model's vocabulary size, at least `sequenceLength + 2` long.
     ///   - heldOut: An optional stream to measure the final loss on (up to 64 windows, no gradients).
     ///   - options: Steps, batch and optimizer settings.
-    ///   - progress: Called after every step (reuse ``ProgressBar/callback``); return `.stop` to end early.
+    ///   - progress: Called after every step (the command-line tool draws its progress line from it); return `.stop` to end early.
     /// - Returns: The losses, token count and wall time.
     /// - Throws: ``TrainingError/invalidOptions(_:)`` for non-positive sizes, a stream too short for
     ///   one window or a token outside the vocabulary; ``TrainingError/nothingToTrain`` for a model

@@ -8,6 +8,7 @@ import Comparison
 import Foundation
 import PEFT
 import TaskSuite
+import ProgressDisplay
 
 /// `peft compare`: every method on the task suite over one or more bases, written up as
 /// `Documentation/Results.md` and `Results.svg` (see `Documentation/Comparison.md`).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PEFT
+import ProgressDisplay
 import TaskSuite
 import Transformer
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Autograd
 import Foundation
 import PEFT
+import ProgressDisplay
 import Transformer
 
 extension LearningRateSchedule.Decay: ExpressibleByArgument, CaseIterable {

@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import Foundation
+import PEFT
 
 /// A one-line progress display for training, on standard error by default:
 ///

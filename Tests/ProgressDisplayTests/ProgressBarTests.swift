@@ -1,5 +1,6 @@
-import Testing
 import PEFT
+import ProgressDisplay
+import Testing
 
 @Suite("Progress bar")
 struct ProgressBarTests {
