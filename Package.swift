@@ -35,10 +35,13 @@ let package = Package(
         // The terminal's progress line, for the command-line tool and the examples; the library
         // reports progress through callbacks.
         .target(name: "ProgressDisplay", dependencies: ["PEFT"]),
+        // Pre-training a base model from text, which is not parameter-efficient fine-tuning.
+        .target(name: "BasePretraining", dependencies: ["PEFT"]),
         .executableTarget(
             name: "PEFTCommand",
             dependencies: [
                 "PEFT",
+                "BasePretraining",
                 "ProgressDisplay",
                 "TaskSuite",  // `peft pretrain` learns from the suite's plain-text world
                 "Comparison",
@@ -61,5 +64,6 @@ let package = Package(
         .testTarget(name: "ComparisonTests", dependencies: ["Comparison"]),
         .testTarget(name: "PEFTCommandTests", dependencies: ["PEFTCommand"]),
         .testTarget(name: "ProgressDisplayTests", dependencies: ["ProgressDisplay"]),
+        .testTarget(name: "BasePretrainingTests", dependencies: ["BasePretraining"]),
     ]
 )

@@ -67,6 +67,13 @@ public struct TrainingStepRecord: Sendable, Equatable, Codable {
     /// The learning rate used.
     public var learningRate: Float
 
+    /// A record of step `step`.
+    public init(step: Int, loss: Float, learningRate: Float) {
+        self.step = step
+        self.loss = loss
+        self.learningRate = learningRate
+    }
+
     private enum CodingKeys: String, CodingKey { case step, loss, learningRate = "learning_rate" }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BasePretraining
 import Foundation
 import PEFT
 import ProgressDisplay

@@ -1,5 +1,6 @@
 import Autograd
 import Foundation
+import PEFT
 import Tensor
 import Transformer
 

@@ -1,3 +1,4 @@
+import BasePretraining
 import Foundation
 import PEFT
 import Testing
