@@ -4,11 +4,11 @@ import Autograd
 import Transformer
 
 /// A tiny random model with grouped-query attention.
-func tinyModel(seed: UInt64 = 7, tied: Bool = false) throws -> LlamaModel {
+func tinyModel(seed: UInt64 = 7, tied: Bool = false, trainable: Bool = false) throws -> LlamaModel {
     let config = try LlamaConfig(
         vocabSize: 48, hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 2, numAttentionHeads: 4,
         numKeyValueHeads: 2, rmsNormEps: 1e-5, ropeTheta: 10_000, tieWordEmbeddings: tied)
-    return try LlamaModel(randomWithConfig: config, seed: seed, initializerRange: 0.3)
+    return try LlamaModel(randomWithConfig: config, seed: seed, initializerRange: 0.3, trainable: trainable)
 }
 
 @Suite("Generation")

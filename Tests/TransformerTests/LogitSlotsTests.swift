@@ -18,20 +18,17 @@ struct LogitSlotsTests {
 
     @Test("The loss over .slots has the gradients of the loss over .all with the other targets ignored")
     func slotsGradient() throws {
-        let config = try LlamaConfig(
-            vocabSize: 48, hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 2, numAttentionHeads: 4,
-            numKeyValueHeads: 2, rmsNormEps: 1e-5, tieWordEmbeddings: true)
         let batch = try TokenBatch(rows: [[1, 5, 9, 12, 3], [7, 2, 4]], padding: .right)
         let slots = [1, 3, 6]
         let targets = [11, 2, 40]
         func gradients(_ logits: LlamaModel.LogitPositions) throws -> [Float] {
-            let model = try LlamaModel(randomWithConfig: config, seed: 3, initializerRange: 0.3, trainable: true)
+            let model = try tinyModel(seed: 3, tied: true, trainable: true)
             let output = try model(batch, logits: logits)
             let loss: Variable
             if logits == .all {
                 var all = [Int](repeating: CrossEntropy.ignoredTarget, count: batch.batch * batch.length)
                 for (slot, target) in zip(slots, targets) { all[slot] = target }
-                loss = try Variable.crossEntropy(logits: output.reshaped([-1, config.vocabSize]), targets: all)
+                loss = try Variable.crossEntropy(logits: output.reshaped([-1, model.config.vocabSize]), targets: all)
             } else {
                 loss = try Variable.crossEntropy(logits: output, targets: targets)
             }
@@ -45,17 +42,14 @@ struct LogitSlotsTests {
 
     @Test("The model's chunked loss equals cross-entropy over all logits, with the same gradients")
     func chunkedLoss() throws {
-        let config = try LlamaConfig(
-            vocabSize: 48, hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 2, numAttentionHeads: 4,
-            numKeyValueHeads: 2, rmsNormEps: 1e-5, tieWordEmbeddings: true)
         let batch = try TokenBatch(rows: [[1, 5, 9, 12, 3], [7, 2, 4]], padding: .right)
         var targets = [Int](repeating: CrossEntropy.ignoredTarget, count: 10)
         for (slot, target) in [(1, 11), (3, 2), (6, 40), (7, 0)] { targets[slot] = target }
         func run(chunked: Bool) throws -> (Float, [Float]) {
-            let model = try LlamaModel(randomWithConfig: config, seed: 3, initializerRange: 0.3, trainable: true)
+            let model = try tinyModel(seed: 3, tied: true, trainable: true)
             let loss = chunked
                 ? try model.loss(batch, targets: targets)
-                : try Variable.crossEntropy(logits: model(batch).reshaped([-1, config.vocabSize]), targets: targets)
+                : try Variable.crossEntropy(logits: model(batch).reshaped([-1, model.config.vocabSize]), targets: targets)
             try loss.backward()
             return (loss.value.scalars[0], try #require(model.embedTokens.gradient).scalars)
         }

@@ -62,37 +62,23 @@ public enum GGUFValue: Sendable, Equatable {
     }
 
     /// The elements as strings if the value is an array of strings; `nil` otherwise.
-    public var strings: [String]? {
-        guard let array else { return nil }
-        var result: [String] = []
-        result.reserveCapacity(array.count)
-        for element in array {
-            guard let string = element.string else { return nil }
-            result.append(string)
-        }
-        return result
-    }
+    public var strings: [String]? { elements(\.string) }
 
     /// The elements as `Int`s if the value is an array of integers that fit; `nil` otherwise.
-    public var ints: [Int]? {
-        guard let array else { return nil }
-        var result: [Int] = []
-        result.reserveCapacity(array.count)
-        for element in array {
-            guard let int = element.int else { return nil }
-            result.append(int)
-        }
-        return result
-    }
+    public var ints: [Int]? { elements(\.int) }
 
     /// The elements as `Double`s if the value is an array of numbers; `nil` otherwise.
-    public var doubles: [Double]? {
+    public var doubles: [Double]? { elements(\.double) }
+
+    /// Every element converted by `convert`, or `nil` if the value is not an array or an element
+    /// does not convert.
+    private func elements<Element>(_ convert: (GGUFValue) -> Element?) -> [Element]? {
         guard let array else { return nil }
-        var result: [Double] = []
+        var result: [Element] = []
         result.reserveCapacity(array.count)
         for element in array {
-            guard let double = element.double else { return nil }
-            result.append(double)
+            guard let converted = convert(element) else { return nil }
+            result.append(converted)
         }
         return result
     }
