@@ -60,8 +60,11 @@ extension BPETokenizer {
     ///   value of the wrong type or length, a merge that is not two vocabulary tokens, a token id
     ///   out of range, or `add_bos_token`/`add_eos_token` set without the token's id.
     public init(ggufMetadata metadata: [String: GGUFValue], source: String) throws {
-        let reader = GGUFTokenizerReader(metadata: metadata, source: source)
-        let description = try reader.tokenizerDescription()
+        try self.init(description: GGUFTokenizerReader(metadata: metadata, source: source).tokenizerDescription(), source: source)
+    }
+
+    /// The tokenizer `description` spells out; `source` names it in errors.
+    init(description: GGUFTokenizerDescription, source: String) throws {
         try self.init(parsing: JSONNode(value: description.json, path: "", source: source))
         bosTokenID = description.bosTokenID
         eosTokenID = description.eosTokenID
@@ -82,7 +85,7 @@ extension BPETokenizer {
     /// - Throws: what ``init(ggufMetadata:source:)`` throws.
     public static func huggingFaceFiles(ggufMetadata metadata: [String: GGUFValue], source: String) throws -> [String: Data] {
         let description = try GGUFTokenizerReader(metadata: metadata, source: source).tokenizerDescription()
-        let tokenizer = try BPETokenizer(ggufMetadata: metadata, source: source)
+        let tokenizer = try BPETokenizer(description: description, source: source)
         func token(_ id: Int?) -> JSONValue {
             guard let id, let text = try? tokenizer.decode([id], skipSpecialTokens: false) else { return .null }
             return .string(text)
