@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 //
 // Layers, each importing only the ones above it in this list:
-//   CBLAS (OpenBLAS + LAPACKE, and the few C SIMD kernels of kernels.h) → Tensor → Autograd → Transformer → PEFT → Comparison → peft (CLI), Examples.
+//   CBLAS (OpenBLAS + LAPACKE) and CKernels (the package's few C SIMD kernels) → Tensor → Autograd → Transformer → PEFT → Comparison → peft (CLI), Examples.
 //   SeededRandom (the seeded generator, no C) sits below Tensor and the task suite, which needs nothing else.
 import PackageDescription
 
@@ -25,8 +25,9 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
+        .target(name: "CKernels"),
         .target(name: "SeededRandom"),
-        .target(name: "Tensor", dependencies: ["CBLAS", "SeededRandom"]),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CKernels", "SeededRandom"]),
         .target(name: "Autograd", dependencies: ["Tensor"]),
         .target(name: "Transformer", dependencies: ["Autograd"]),
         .target(name: "PEFT", dependencies: ["Transformer"]),

@@ -1,4 +1,5 @@
 internal import CBLAS
+internal import CKernels
 
 /// The right operand of `A · B`, laid out once for products that use it many times: a frozen weight.
 ///
@@ -6,7 +7,7 @@ internal import CBLAS
 /// per thread), then zero-fills `C` before adding the product into it. For a weight that does not
 /// change, both are work repeated every step. A `PackedMatrix` holds `B` (`[k, n]` as used) in
 /// panels of 16 columns, each `k` rows of 16 contiguous floats (zeros past `n`), so the product's
-/// kernel (`kernels.h`, AVX2 + FMA) reads each panel straight through and writes `C` once. `A` is
+/// kernel (`CKernels`, AVX2 + FMA) reads each panel straight through and writes `C` once. `A` is
 /// read in place.
 ///
 /// Each element of the result is summed over `k` in the same order whatever `m` is and however

@@ -1,6 +1,6 @@
-internal import CBLAS
+internal import CKernels
 
-/// The C kernels of `kernels.h`, each dispatched to its AVX2 + FMA compilation when the CPU has
+/// The C kernels of the CKernels target, each dispatched to its AVX2 + FMA compilation when the CPU has
 /// them (decided once per process) or to its portable one; tests run both.
 enum SIMDKernels {
     /// Whether the AVX2 + FMA compilations run on this CPU.

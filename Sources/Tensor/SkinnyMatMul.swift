@@ -5,7 +5,7 @@
 /// as the arithmetic; this kernel streams each row of `B` once, straight from the weights, and
 /// dots it with up to eight rows of `A` at a time (which stay in cache), so a decoding step reads
 /// each weight from memory once. Columns are split across the cores. The inner loop is C
-/// (`kernels.h`): AVX2 + FMA where the CPU has them, portable vectors elsewhere.
+/// (`CKernels`): AVX2 + FMA where the CPU has them, portable vectors elsewhere.
 enum SkinnyMatMul {
     /// The largest `m` for which this kernel is used instead of BLAS.
     static let maximumRows = 16

@@ -1,7 +1,7 @@
 /// Vectorised buffer helpers on `SIMD8<Float>` lanes (two SSE registers on baseline x86-64, one
 /// AVX register where the build enables it): dot products and maxima that keep eight partial
 /// results, and the exp-and-sum passes of softmax and cross-entropy, which run the C kernel of
-/// `kernels.h` (its exp: range reduction `x = n·ln 2 + r` with `ln 2` in two parts, Cephes' degree-6
+/// `CKernels` (its exp: range reduction `x = n·ln 2 + r` with `ln 2` in two parts, Cephes' degree-6
 /// polynomial for `e^r`, `2^n` built in the exponent bits as two normal factors; within 1 ulp of
 /// `expf` over the normal range, subnormal below −87.3 as `expf`'s, 0 from −103.3 and for `-inf`,
 /// `+inf` on overflow, NaN kept).
@@ -75,7 +75,7 @@ public enum VectorMath {
 
     /// Replaces each of `count` floats at `values` by `e^(value − shift)` and returns their sum.
     ///
-    /// Runs the C kernel of `kernels.h` (AVX2 + FMA where the CPU has them; the two compilations may
+    /// Runs the C kernel of `CKernels` (AVX2 + FMA where the CPU has them; the two compilations may
     /// differ in the last bit where FMA contracts a step).
     public static func expInPlace(_ values: UnsafeMutablePointer<Float>, count: Int, shift: Float) -> Float {
         SIMDKernels.expSum(values, count: count, shift: shift, into: values)

@@ -4,7 +4,7 @@ import Testing
 
 @Suite("The exp kernel and the reductions against libm and plain loops")
 struct VectorMathTests {
-    /// `e^x` for each input through the exp kernel of `kernels.h` (its AVX2 + FMA compilation, or its
+    /// `e^x` for each input through the exp kernel of `CKernels` (its AVX2 + FMA compilation, or its
     /// portable one).
     func exp(_ inputs: [Float], portable: Bool) -> [Float] {
         var outputs = [Float](repeating: .nan, count: inputs.count)

@@ -1,14 +1,7 @@
-// SIMD kernels that Swift cannot compile for this CPU on its own.
-//
-// Swift code is built for the baseline of its target (SSE2 on x86-64) unless the package passes
-// unsafe flags, which would stop other packages from depending on this one. These few kernels are
-// the hot loops of decoding, where the wider vectors and fused multiply-adds of AVX2 + FMA decide
-// how close a step gets to the memory bandwidth. Each is compiled twice from the same source: once
-// with `target("avx2,fma")` and once portable; `peft_kernels_have_avx2()` tells the caller (once, at
-// start-up) which to use. Nothing here allocates or keeps state. SwiftPM does not track this
-// header: after editing it, touch a file of Sources/Tensor so that Tensor is compiled again.
-#ifndef PEFT_KERNELS_H
-#define PEFT_KERNELS_H
+// The hot loops Swift cannot compile for the CPU at hand on its own (see include/CKernels.h).
+// Each AVX2 + FMA kernel and its portable twin share one body, a macro expanded twice.
+#include "CKernels.h"
+
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,7 +20,7 @@ typedef float peft_v8 __attribute__((vector_size(32), aligned(4)));
 #define PEFT_HOT_ALIGN __attribute__((aligned(64)))
 
 /// Whether this CPU runs the AVX2 + FMA kernels (always false off x86-64).
-static inline bool peft_kernels_have_avx2(void) {
+bool peft_kernels_have_avx2(void) {
 #if PEFT_KERNELS_X86
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -76,13 +69,13 @@ static inline bool peft_kernels_have_avx2(void) {
 /// `C[i, j] = Σ_p A[i, p] · B[j, p]` for rows `i < m` and weight rows `j0 ≤ j < j1`: a few rows
 /// against a row-major `[n, k]` weight matrix (the projections of a decoding step). `A` is `[m, k]`
 /// contiguous, `C` has row stride `ldc`.
-static inline PEFT_AVX2 void peft_skinny_gemm_avx2(
+PEFT_AVX2 void peft_skinny_gemm_avx2(
     const float *a, const float *b, float *c, long m, long k, long ldc, long j0, long j1) {
     PEFT_SKINNY_BODY
 }
 
 /// ``peft_skinny_gemm_avx2`` for any CPU.
-static inline void peft_skinny_gemm_portable(
+void peft_skinny_gemm_portable(
     const float *a, const float *b, float *c, long m, long k, long ldc, long j0, long j1) {
     PEFT_SKINNY_BODY
 }
@@ -109,13 +102,13 @@ static inline void peft_skinny_gemm_portable(
 
 /// `scores[j] = scale · ⟨query, keys[j]⟩` for `j < count`, key `j` at `keys + j · stride`, each of
 /// `width` elements.
-static inline PEFT_AVX2 void peft_attention_scores_avx2(
+PEFT_AVX2 void peft_attention_scores_avx2(
     const float *query, const float *keys, long stride, long count, long width, float scale, float *scores) {
     PEFT_SCORES_BODY
 }
 
 /// ``peft_attention_scores_avx2`` for any CPU.
-static inline void peft_attention_scores_portable(
+void peft_attention_scores_portable(
     const float *query, const float *keys, long stride, long count, long width, float scale, float *scores) {
     PEFT_SCORES_BODY
 }
@@ -148,13 +141,13 @@ static inline void peft_attention_scores_portable(
 
 /// `output = Σ_j weights[j] · values[j]` for `j < count`, value `j` at `values + j · stride`, each of
 /// `width` elements.
-static inline PEFT_AVX2 void peft_weighted_sum_avx2(
+PEFT_AVX2 void peft_weighted_sum_avx2(
     const float *weights, const float *values, long stride, long count, long width, float *output) {
     PEFT_WEIGHTED_SUM_BODY
 }
 
 /// ``peft_weighted_sum_avx2`` for any CPU.
-static inline void peft_weighted_sum_portable(
+void peft_weighted_sum_portable(
     const float *weights, const float *values, long stride, long count, long width, float *output) {
     PEFT_WEIGHTED_SUM_BODY
 }
@@ -171,8 +164,6 @@ static inline void peft_weighted_sum_portable(
 // block's tiles); chunks after the first add to `C`. Each element of `C` is summed over `p` in the
 // same order whatever the tile, block or row range, so the result of a row never depends on `m` or
 // on how rows are split across threads.
-#define PEFT_PACKED_ROWS_BLOCK 72
-#define PEFT_PACKED_K_CHUNK 256
 #define PEFT_PACKED_TILE(ROWS, FOR_EACH_ROW)                                                         \
     for (; i + ROWS <= i1; i += ROWS) {                                                              \
         const float *x = a + i * lda + kk * PEFT_A_STEP;                                             \
@@ -238,14 +229,14 @@ static inline void peft_weighted_sum_portable(
 /// packed by `peft_pack_panels` at `panels_base`; `A` has row stride `lda`, `C` row stride `ldc`.
 #define PEFT_A_STEP 1
 #define PEFT_PANEL_K k
-static inline PEFT_AVX2 PEFT_HOT_ALIGN void peft_packed_gemm_avx2(
+PEFT_AVX2 PEFT_HOT_ALIGN void peft_packed_gemm_avx2(
     const float *a, long lda, const float *panels_base, long k, long n, float *c, long ldc,
     long i0, long i1_all, long j0, long j1, bool accumulate) {
     PEFT_PACKED_BODY
 }
 
 /// ``peft_packed_gemm_avx2`` for any CPU.
-static inline void peft_packed_gemm_portable(
+void peft_packed_gemm_portable(
     const float *a, long lda, const float *panels_base, long k, long n, float *c, long ldc,
     long i0, long i1_all, long j0, long j1, bool accumulate) {
     PEFT_PACKED_BODY
@@ -258,7 +249,7 @@ static inline void peft_packed_gemm_portable(
 /// `panel_k` rows that `B` was packed with are used (the keys a causal block sees).
 #define PEFT_A_STEP a_step
 #define PEFT_PANEL_K panel_k
-static inline PEFT_AVX2 void peft_packed_gemm_strided_avx2(
+PEFT_AVX2 void peft_packed_gemm_strided_avx2(
     const float *a, long lda, long a_step, const float *panels_base, long panel_k, long k, long n, float *c,
     long ldc, long i0, long i1_all, bool accumulate) {
     const long j0 = 0, j1 = (n + 15) / 16;
@@ -266,7 +257,7 @@ static inline PEFT_AVX2 void peft_packed_gemm_strided_avx2(
 }
 
 /// ``peft_packed_gemm_strided_avx2`` for any CPU.
-static inline void peft_packed_gemm_strided_portable(
+void peft_packed_gemm_strided_portable(
     const float *a, long lda, long a_step, const float *panels_base, long panel_k, long k, long n, float *c,
     long ldc, long i0, long i1_all, bool accumulate) {
     const long j0 = 0, j1 = (n + 15) / 16;
@@ -279,7 +270,7 @@ static inline void peft_packed_gemm_strided_portable(
 /// in the panels `peft_packed_gemm_*` read: `16 · ⌈n / 16⌉ · k` floats at `panels`. A weight `W`
 /// stored `[n, k]` and used as `Wᵀ` has strides `(1, k)`; one stored `[k, n]` and used as is,
 /// `(n, 1)`. Full panels of a `B` with contiguous columns are copied 16 floats at a time.
-static inline void peft_pack_panels(
+void peft_pack_panels(
     const float *b, long k, long n, long row_stride, long column_stride, float scale, float *panels) {
     for (long j = 0; j < (n + 15) / 16; j++) {
         if (column_stride == 1 && 16 * j + 16 <= n && scale == 1) {
@@ -369,12 +360,12 @@ typedef int peft_i8 __attribute__((vector_size(32), aligned(4)));
     }
 
 /// SwiGLU, `out = silu(g) ⊙ u = g · σ(g) · u`, over `count` elements.
-static inline PEFT_AVX2 void peft_swiglu_forward_avx2(const float *g, const float *u, float *out, long count) {
+PEFT_AVX2 void peft_swiglu_forward_avx2(const float *g, const float *u, float *out, long count) {
     PEFT_SWIGLU_FORWARD_BODY
 }
 
 /// ``peft_swiglu_forward_avx2`` for any CPU.
-static inline void peft_swiglu_forward_portable(const float *g, const float *u, float *out, long count) {
+void peft_swiglu_forward_portable(const float *g, const float *u, float *out, long count) {
     PEFT_SWIGLU_FORWARD_BODY
 }
 
@@ -394,13 +385,13 @@ static inline void peft_swiglu_forward_portable(const float *g, const float *u, 
 
 /// SwiGLU's backward over `count` elements, from the output gradient `dy`: writes `dy ⊙ silu(g)` to
 /// `d_up` (which may be `dy`) and `dy ⊙ u ⊙ silu'(g)` to `d_gate`.
-static inline PEFT_AVX2 void peft_swiglu_backward_avx2(
+PEFT_AVX2 void peft_swiglu_backward_avx2(
     const float *g, const float *u, const float *dy, float *d_up, float *d_gate, long count) {
     PEFT_SWIGLU_BACKWARD_BODY
 }
 
 /// ``peft_swiglu_backward_avx2`` for any CPU.
-static inline void peft_swiglu_backward_portable(
+void peft_swiglu_backward_portable(
     const float *g, const float *u, const float *dy, float *d_up, float *d_gate, long count) {
     PEFT_SWIGLU_BACKWARD_BODY
 }
@@ -422,13 +413,13 @@ static inline void peft_swiglu_backward_portable(
 
 /// `Σ_i e^(values[i] − shift)` over `count` elements; when `out` is not null (it may be `values`),
 /// also writes `e^(values[i] − shift) · scale` to `out[i]`.
-static inline PEFT_AVX2 float peft_exp_sum_avx2(
+PEFT_AVX2 float peft_exp_sum_avx2(
     const float *values, float *out, long count, float shift, float scale) {
     PEFT_EXP_SUM_BODY
 }
 
 /// ``peft_exp_sum_avx2`` for any CPU.
-static inline float peft_exp_sum_portable(
+float peft_exp_sum_portable(
     const float *values, float *out, long count, float shift, float scale) {
     PEFT_EXP_SUM_BODY
 }
@@ -439,5 +430,3 @@ static inline float peft_exp_sum_portable(
 #undef PEFT_EXP8
 #undef PEFT_LOAD8
 #undef PEFT_STORE8
-
-#endif
