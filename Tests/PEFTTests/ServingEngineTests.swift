@@ -22,7 +22,7 @@ struct ServingEngineTests {
             let adapter = adapters.first { $0.name == request.adapter }?.adapter
             expected.append(try reference.generate(
                 prompts: [request.prompt], options: GenerationOptions(maxNewTokens: 6 + request.prompt.count % 3),
-                hooks: adapter.map { AdapterRouter($0, rows: 1) }, instructionLengths: [request.instruction])[0])
+                adapter: adapter, instructionLengths: [request.instruction])[0])
         }
         // The engine gets its own backbone and adapters (the same weights), as a server would load them.
         let model = try tinyBackbone()
@@ -66,8 +66,10 @@ struct ServingEngineTests {
         let engine = try ServingEngine(model: model, maximumBatch: 2, cacheCapacity: 8)
         try await engine.loadAdapter(at: folder, as: "tenant-a")
         #expect(await engine.adapterNames == ["tenant-a"])
-        await #expect(throws: AdapterError.self) { try await engine.generate(ServingRequest(prompt: [1, 2], adapter: "tenant-b")) }
-        await #expect(throws: AdapterError.self) {
+        await #expect(throws: ServingError.unknownAdapter("tenant-b", resident: ["tenant-a"])) {
+            try await engine.generate(ServingRequest(prompt: [1, 2], adapter: "tenant-b"))
+        }
+        await #expect(throws: ServingError.exceedsCacheCapacity(needed: 9, capacity: 8)) {
             try await engine.generate(ServingRequest(prompt: [1, 2, 3, 4, 5], adapter: "tenant-a", options: GenerationOptions(maxNewTokens: 4)))
         }
         let fits = try await engine.generate(ServingRequest(prompt: [1, 2], adapter: "tenant-a", options: GenerationOptions(maxNewTokens: 4)))
@@ -104,7 +106,7 @@ struct ServingEngineTests {
         #expect((try? outcomes[0]?.get())?.tokens.count == 15)
         #expect((try? outcomes[1]?.get())?.tokens.count == 10)
         #expect((try? outcomes[3]?.get())?.tokens.count == 3)
-        #expect(throws: AdapterError.self) { try outcomes[2]?.get() }
+        #expect(throws: ServingError.exceedsCacheCapacity(needed: 42, capacity: 16)) { try outcomes[2]?.get() }
     }
 
     @Test("A request whose adapter fails at prefill fails alone; the requests prefilled with it are served")

@@ -33,6 +33,27 @@ public struct ServingResult: Sendable {
     public let totalTime: Double
 }
 
+/// Why a ``ServingEngine`` refuses a request.
+public enum ServingError: Error, Equatable, CustomStringConvertible {
+    /// The request names no resident adapter; associated values: the name and the resident names.
+    case unknownAdapter(String, resident: [String])
+    /// The request needs more cache slots than a cache holds; associated values: the slots needed
+    /// (prefixes, prompt and new tokens) and the capacity.
+    case exceedsCacheCapacity(needed: Int, capacity: Int)
+    /// The engine's own settings are invalid; the associated value says how.
+    case invalidSettings(String)
+
+    public var description: String {
+        switch self {
+        case let .invalidSettings(detail): return detail
+        case let .unknownAdapter(name, resident):
+            return "no resident adapter named '\(name)' (resident: \(resident.joined(separator: ", ")))"
+        case let .exceedsCacheCapacity(needed, capacity):
+            return "the request needs \(needed) cache slots (prefixes, prompt and new tokens); the engine's caches hold \(capacity)"
+        }
+    }
+}
+
 /// Serves many tenants from one frozen backbone: resident adapters of any type, loaded and unloaded
 /// by name, and requests batched together whatever adapter they use.
 ///
@@ -61,12 +82,47 @@ public actor ServingEngine {
     private var active: [Running] = []
     private var isRunning = false
     private var nextRequestID: UInt64 = 0
+    /// The router of the last decoding step and the requests it was made for, reused while the
+    /// decoding rows stay the same.
+    private var decodeRouter: (ids: [UInt64], router: AdapterRouter?) = ([], nil)
+
+    /// The cache slots of a request or of a prefill batch: the prefixes' and the prompt's, and
+    /// the new tokens'. A batch is left-padded to its widest of each, so a member needs the batch's
+    /// prefixes and prompt plus its own new tokens.
+    private struct Footprint {
+        var layerPrefix = 0, inputPrefix = 0, prompt = 0, newTokens = 0
+
+        init() {}
+
+        init(_ request: ServingRequest, adapter: (any Adapter)?) {
+            (layerPrefix, inputPrefix) = (adapter?.layerPrefixLength ?? 0, adapter?.inputPrefixLength ?? 0)
+            (prompt, newTokens) = (request.prompt.count, request.options.maxNewTokens)
+        }
+
+        /// The slots every member needs before its new tokens.
+        var filled: Int { layerPrefix + inputPrefix + prompt }
+
+        /// This batch with `other` added: the widest of each part, and the most new tokens.
+        func joined(_ other: Footprint) -> Footprint {
+            var joined = self
+            joined.layerPrefix = max(layerPrefix, other.layerPrefix)
+            joined.inputPrefix = max(inputPrefix, other.inputPrefix)
+            joined.prompt = max(prompt, other.prompt)
+            joined.newTokens = max(newTokens, other.newTokens)
+            return joined
+        }
+
+        /// The slots the neediest member takes.
+        var needed: Int { filled + newTokens }
+    }
 
     private struct Pending {
         let id: UInt64
         let request: ServingRequest
         /// The adapter resolved at submission: unloading it later does not change this request.
         let adapter: (any Adapter)?
+        /// The request's slots, alone.
+        let footprint: Footprint
         let submitted: Double
         let onToken: (@Sendable (Int) -> Void)?
         let continuation: CheckedContinuation<ServingResult, any Error>
@@ -74,7 +130,6 @@ public actor ServingEngine {
 
     private struct Running {
         let pending: Pending
-        let adapter: (any Adapter)?
         let cache: KVCache
         var sampler: Sampler
         var generated: [Int]
@@ -85,10 +140,10 @@ public actor ServingEngine {
 
     /// An engine over `model` (which must be frozen), decoding at most `maximumBatch` requests at once
     /// with caches of `cacheCapacity` slots each.
-    /// - Throws: ``AdapterError/mismatch(_:)`` for non-positive sizes; ``ModelError`` if a cache cannot be made.
+    /// - Throws: ``ServingError/invalidSettings(_:)`` for non-positive sizes; ``ModelError`` if a cache cannot be made.
     public init(model: sending LlamaModel, maximumBatch: Int = 8, cacheCapacity: Int = 512) throws {
         guard maximumBatch > 0, cacheCapacity > 1 else {
-            throw AdapterError.mismatch("a serving engine needs a positive batch and a capacity above 1")
+            throw ServingError.invalidSettings("a serving engine needs a positive batch and a capacity above 1")
         }
         self.model = model
         self.maximumBatch = maximumBatch
@@ -136,23 +191,20 @@ public actor ServingEngine {
     /// at the next step (its cache returns to the pool) and throws `CancellationError`.
     /// - Parameter onToken: called with each generated token as soon as it is chosen, on the
     ///   engine's executor (keep it short: hand the token on, do not compute).
-    /// - Throws: ``AdapterError/mismatch(_:)`` for an unknown adapter or a request that does not fit a
-    ///   cache; ``ModelError`` for an invalid prompt or sampling settings; `CancellationError`.
+    /// - Throws: ``ServingError`` for an unknown adapter or a request that does not fit a cache;
+    ///   ``ModelError`` for an invalid prompt or sampling settings; `CancellationError`.
     public func generate(_ request: ServingRequest, onToken: (@Sendable (Int) -> Void)? = nil) async throws -> ServingResult {
         try Task.checkCancellation()
         let adapter = try request.adapter.map { name in
-            guard let adapter = adapters[name] else {
-                throw AdapterError.mismatch("no resident adapter named '\(name)' (resident: \(adapterNames))")
-            }
+            guard let adapter = adapters[name] else { throw ServingError.unknownAdapter(name, resident: adapterNames) }
             return adapter
         }
         guard !request.prompt.isEmpty, request.options.maxNewTokens > 0 else {
             throw ModelError.invalidInput("a request needs a non-empty prompt and maxNewTokens ≥ 1")
         }
-        let slots = Self.slots(request, adapter: adapter)
-        guard slots.prefix + slots.prompt + request.options.maxNewTokens <= cacheCapacity else {
-            throw AdapterError.mismatch(
-                "request needs \(slots.prefix + slots.prompt + request.options.maxNewTokens) cache slots (prefix, prompt and new tokens); the engine's caches hold \(cacheCapacity)")
+        let footprint = Footprint(request, adapter: adapter)
+        guard footprint.needed <= cacheCapacity else {
+            throw ServingError.exceedsCacheCapacity(needed: footprint.needed, capacity: cacheCapacity)
         }
         if let bad = request.prompt.firstIndex(where: { !(0..<model.config.vocabSize).contains($0) }) {
             throw ModelError.invalidInput("prompt token \(request.prompt[bad]) at position \(bad) is outside the vocabulary of \(model.config.vocabSize)")
@@ -164,7 +216,8 @@ public actor ServingEngine {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 waiting.append(Pending(
-                    id: id, request: request, adapter: adapter, submitted: submitted, onToken: onToken, continuation: continuation))
+                    id: id, request: request, adapter: adapter, footprint: footprint, submitted: submitted,
+                    onToken: onToken, continuation: continuation))
                 if !isRunning {
                     isRunning = true
                     Task { await self.run() }
@@ -213,6 +266,7 @@ public actor ServingEngine {
             decodeActive()
             await Task.yield()
         }
+        decodeRouter = ([], nil)
         isRunning = false
     }
 
@@ -223,21 +277,15 @@ public actor ServingEngine {
         // to its longest prompt and widest prefix, and each row's cache must hold that plus its new
         // tokens. A request that does not fit this batch waits for the next (alone, it always fits).
         var group: [(pending: Pending, cache: KVCache)] = []
-        var (layerPrefix, inputPrefix, prompt) = (0, 0, 0)
+        var footprint = Footprint()
         var remaining: [Pending] = []
         for pending in waiting {
-            guard active.count + group.count < maximumBatch, !freeCaches.isEmpty else {
+            let widened = footprint.joined(pending.footprint)
+            guard active.count + group.count < maximumBatch, !freeCaches.isEmpty, widened.needed <= cacheCapacity else {
                 remaining.append(pending)
                 continue
             }
-            let slots = Self.slots(pending.request, adapter: pending.adapter)
-            let widened = (max(layerPrefix, slots.layer), max(inputPrefix, slots.input), max(prompt, slots.prompt))
-            let filled = widened.0 + widened.1 + widened.2
-            guard (group.map(\.pending) + [pending]).allSatisfy({ filled + $0.request.options.maxNewTokens <= cacheCapacity }) else {
-                remaining.append(pending)
-                continue
-            }
-            (layerPrefix, inputPrefix, prompt) = widened
+            footprint = widened
             group.append((pending, freeCaches.removeLast()))
         }
         waiting = remaining
@@ -272,25 +320,15 @@ public actor ServingEngine {
         return distinct.isEmpty ? nil : try AdapterRouter(adapters: distinct, assignment: assignment)
     }
 
-    /// The cache slots a request takes before its new tokens: its adapter's prefixes and its prompt.
-    private static func slots(_ request: ServingRequest, adapter: (any Adapter)?) -> (layer: Int, input: Int, prompt: Int, prefix: Int) {
-        let (layer, input) = (adapter?.layerPrefixLength ?? 0, adapter?.inputPrefixLength ?? 0)
-        return (layer, input, request.prompt.count, layer + input)
-    }
-
+    /// Prefills `group` (whose joined footprint fits a cache: ``admitWaiting()`` made it so) in one
+    /// left-padded batch and gives each member its cache and first token.
     private func prefill(_ group: [(pending: Pending, cache: KVCache)]) throws -> [Running] {
         let requests = group.map(\.pending.request)
-        let rowAdapters = group.map(\.pending.adapter)
-        let hooks = try Self.router(for: rowAdapters)
+        let hooks = try Self.router(for: group.map(\.pending.adapter))
         let batch = try TokenBatch(
             rows: requests.map(\.prompt), padding: .left,
             instructionLengths: requests.map { $0.instructionLength ?? $0.prompt.count })
-        let prefixSlots = (hooks?.layerPrefixLengths(for: batch).max() ?? 0) + (hooks?.inputPrefixLengths(for: batch).max() ?? 0)
-        let filled = prefixSlots + batch.length
-        if let tooLong = requests.firstIndex(where: { filled + $0.options.maxNewTokens > cacheCapacity }) {
-            throw AdapterError.mismatch(
-                "request needs \(filled + requests[tooLong].options.maxNewTokens) cache slots; the engine's caches hold \(cacheCapacity)")
-        }
+        let filled = group.map(\.pending.footprint).reduce(Footprint()) { $0.joined($1) }.filled
         let shared = try KVCache(config: model.config, batch: group.count, capacity: filled)
         let logits = try Self.lastLogits(model, batch, hooks: hooks, cache: shared)
         let vocabulary = model.config.vocabSize
@@ -301,7 +339,7 @@ public actor ServingEngine {
             let token = sampler.next(logits.scalars[(row * vocabulary)..<((row + 1) * vocabulary)])
             let options = member.pending.request.options
             return Running(
-                pending: member.pending, adapter: rowAdapters[row], cache: member.cache, sampler: sampler, generated: [token],
+                pending: member.pending, cache: member.cache, sampler: sampler, generated: [token],
                 firstTokenTime: now, nextToken: token,
                 isFinished: options.stopTokens.contains(token) || options.maxNewTokens == 1)
         }
@@ -337,8 +375,9 @@ public actor ServingEngine {
     /// the caches as they were).
     private func decode(_ indices: [Int]) throws {
         let rows = indices.map { active[$0] }
-        let hooks = try Self.router(for: rows.map(\.adapter))
-        let logits = try model.decodeStep(tokens: rows.map(\.nextToken), caches: rows.map(\.cache), hooks: hooks)
+        let ids = rows.map(\.pending.id)
+        if ids != decodeRouter.ids { decodeRouter = (ids, try Self.router(for: rows.map(\.pending.adapter))) }
+        let logits = try model.decodeStep(tokens: rows.map(\.nextToken), caches: rows.map(\.cache), hooks: decodeRouter.router)
         let vocabulary = model.config.vocabSize
         for (position, index) in indices.enumerated() {
             let token = active[index].sampler.next(logits.scalars[(position * vocabulary)..<((position + 1) * vocabulary)])
