@@ -31,7 +31,13 @@ struct ForwardBenchmark: ParsableCommand {
         let seconds = Timing.median(times)
         let tokensPerSecond = Double(rows * sequence) / seconds
         if json {
-            print(#"{"impl": "swift-peft", "bench": "forward", "config": "\#(label)", "batch": \#(rows), "seq": \#(sequence), "step_s": \#(Timing.rounded(seconds, places: 4)), "tokens_per_s": \#(Timing.rounded(tokensPerSecond))}"#)
+            struct Output: Encodable {
+                let impl = "swift-peft", bench = "forward"
+                let config: String, batch: Int, seq: Int, stepS: Double, tokensPerS: Double
+            }
+            try JSONOutput.printLine(Output(
+                config: label, batch: rows, seq: sequence, stepS: Timing.rounded(seconds, places: 4),
+                tokensPerS: Timing.rounded(tokensPerSecond)))
         } else {
             print("forward \(label): batch \(rows) × seq \(sequence), median \(String(Int(seconds * 1000))) ms, \(Int(tokensPerSecond)) tokens/s (BLAS: \(BLAS.configuration))")
         }

@@ -76,10 +76,22 @@ struct GEMMBenchmark: ParsableCommand {
             let packedRate = flops / Timing.median(packedTimes) / 1e9
             let overhead = (direct / wrapper - 1) * 100
             if json {
-                print(#"{"bench": "gemm", "m": \#(m), "n": \#(n), "k": \#(k), "matmul_gflops": \#(Timing.rounded(wrapper)), "cblas_gflops": \#(Timing.rounded(direct)), "overhead_percent": \#(Timing.rounded(overhead)), "packed_gflops": \#(Timing.rounded(packedRate)), "packed_kernel": "\#(PackedMatrix.isFast ? "avx2" : "portable")", "runs": \#(wrapperTimes.count)}"#)
+                try JSONOutput.printLine(GEMMOutput(
+                    m: m, n: n, k: k, matmulGflops: Timing.rounded(wrapper), cblasGflops: Timing.rounded(direct),
+                    overheadPercent: Timing.rounded(overhead), packedGflops: Timing.rounded(packedRate),
+                    packedKernel: PackedMatrix.isFast ? "avx2" : "portable", runs: wrapperTimes.count))
             } else {
                 print(String(format: "%@   %21.1f   %19.1f   %+7.2f %%   %14.1f", "\(m) × \(n) × \(k)".padding(toLength: 18, withPad: " ", startingAt: 0), wrapper, direct, overhead, packedRate))
             }
         }
     }
+}
+
+/// One line of `peft bench gemm --json`.
+private struct GEMMOutput: Encodable {
+    let bench = "gemm"
+    let m: Int, n: Int, k: Int
+    let matmulGflops: Double, cblasGflops: Double, overheadPercent: Double, packedGflops: Double
+    let packedKernel: String
+    let runs: Int
 }

@@ -24,11 +24,6 @@ enum Timing {
         return (value * scale).rounded() / scale
     }
 
-    /// `value` rounded to `places` decimals as a JSON number, or `null` when it is not finite.
-    static func json(_ value: Double, places: Int = 2) -> String {
-        value.isFinite ? "\(rounded(value, places: places))" : "null"
-    }
-
     /// The one-minute load average (`/proc/loadavg`), to tell a quiet machine from a busy one; `-1`
     /// where it cannot be read.
     static var loadAverage: Double {

@@ -1,17 +1,27 @@
 import Foundation
 
-/// Minimal JSON writing for command output: numbers in Swift's shortest round-trip form (so a
-/// logit prints exactly), non-finite numbers as `null`, strings escaped.
+/// Command output as JSON through `Codable`: each command's output is a struct, printed as one line.
+/// Floats print in their shortest round-trip form, so a logit prints exactly.
 enum JSONOutput {
-    static func number(_ value: Float) -> String { value.isFinite ? "\(value)" : "null" }
+    /// Prints `value` as one line of JSON, keys sorted and in snake case
+    /// (`tokensPerS` → `tokens_per_s`).
+    /// - Throws: `EncodingError` if a value cannot be encoded (non-finite numbers must be ``FiniteOrNull``).
+    static func printLine<Value: Encodable>(_ value: Value) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+}
 
-    static func array(_ values: [Float]) -> String { "[" + values.map(number).joined(separator: ", ") + "]" }
+/// A number written as JSON `null` when it is not finite (JSON has no NaN or infinity).
+struct FiniteOrNull<Value: BinaryFloatingPoint & Encodable>: Encodable {
+    let value: Value
 
-    static func array(_ values: [Int]) -> String { "[" + values.map(String.init).joined(separator: ", ") + "]" }
+    init(_ value: Value) { self.value = value }
 
-    static func string(_ value: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: [value], options: [.withoutEscapingSlashes])) ?? Data("[\"\"]".utf8)
-        let wrapped = String(decoding: data, as: UTF8.self)
-        return String(wrapped.dropFirst().dropLast())
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if value.isFinite { try container.encode(value) } else { try container.encodeNil() }
     }
 }

@@ -24,11 +24,14 @@ struct LogitsCommand: ParsableCommand {
             throw ValidationError("--instruction-length must be in 0...\(ids.count), got \(instructionLength)")
         }
         let llama = try model.loadModel()
-        let hooks = try adapter.load(for: llama).map { AdapterRouter($0, rows: 1) }
+        let hooks = try adapter.load(for: llama).map(AdapterRouter.init)
         let batch = try TokenBatch(rows: [ids], instructionLengths: instructionLength.map { [$0] })
         let logits = try GradientMode.withoutGradients { try llama(batch, hooks: hooks) }.value
         let vocabulary = llama.config.vocabSize
-        let rows = (0..<ids.count).map { JSONOutput.array(Array(logits.scalars[($0 * vocabulary)..<(($0 + 1) * vocabulary)])) }
-        print("{\"logits\": [" + rows.joined(separator: ", ") + "]}")
+        struct Output: Encodable { let logits: [[FiniteOrNull<Float>]] }
+        let scalars = logits.scalars
+        try JSONOutput.printLine(Output(logits: (0..<ids.count).map { row in
+            scalars[(row * vocabulary)..<((row + 1) * vocabulary)].map(FiniteOrNull.init)
+        }))
     }
 }

@@ -23,6 +23,7 @@ struct TokenizeCommand: ParsableCommand {
         let loaded = isGGUF ? try BPETokenizer(ggufContentsOf: url) : try BPETokenizer(contentsOf: url)
         let ids = loaded.encode(text, addSpecialTokens: specialTokens)
         let decoded = try loaded.decode(ids, skipSpecialTokens: false)
-        print("{\"ids\": \(JSONOutput.array(ids)), \"decoded\": \(JSONOutput.string(decoded))}")
+        struct Output: Encodable { let ids: [Int], decoded: String }
+        try JSONOutput.printLine(Output(ids: ids, decoded: decoded))
     }
 }
