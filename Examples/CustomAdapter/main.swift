@@ -1,6 +1,7 @@
-// A new adapter type written outside the library: IA³ (IA3Adapter.swift in this folder), trained by
-// the library's trainer, saved in PEFT's layout and read back through an AdapterRegistry that knows
-// it. Nothing in the library was edited to make this work.
+// A new adapter type written outside the library: IA³ (IA3Adapter.swift in this folder, its
+// parameters made and read by the library's ParameterBuilder), registered with an AdapterMethod,
+// created by name, trained by the library's trainer, saved in PEFT's layout and read back. Nothing
+// in the library was edited to make this work.
 import Autograd
 import ExampleSupport
 import Foundation
@@ -9,7 +10,8 @@ import Transformer
 
 let world = ToyWorld()
 let model = try TinyBase.load()
-let ia3 = try IA3Adapter(model: model)
+let registry = AdapterRegistry.builtIn.registering(IA3Adapter.method)
+let ia3 = try registry.makeAdapter(method: "ia3", for: model)
 try Workflow.fineTuneAndCompare(ia3, name: "IA³ (custom adapter: rescaled keys, values and MLP inputs)", model: model, world: world, tasks: [0, 2], epochs: 8, learningRate: 3e-2)
 
 Workflow.heading("Saving and loading a type the library does not know")
@@ -20,9 +22,8 @@ do {
 } catch {
     print("  with the built-in registry: \(error)")
 }
-let registry = AdapterRegistry.builtIn.registering(IA3Adapter.self)
 let reloaded = try AdapterFiles.load(from: folder, model: model, registry: registry)
 let test = world.examples(tasks: [0, 2], words: world.testWords, seed: 5)
 let original = try Workflow.accuracy(model: model, adapter: ia3, on: test).accuracy
 let again = try Workflow.accuracy(model: model, adapter: reloaded, on: test).accuracy
-print("  with IA3Adapter registered: loaded a \(type(of: reloaded).peftType) adapter; accuracy \(original) before saving, \(again) after loading")
+print("  with IA3Adapter.method registered: loaded a \(type(of: reloaded).peftType) adapter; accuracy \(original) before saving, \(again) after loading")

@@ -11,7 +11,7 @@ public final class PromptProbe: ForwardHooks {
     public private(set) var prompts: [Tensor] = []
 
     /// A probe for one row routed to `adapter`.
-    public init(_ adapter: any Adapter) { router = AdapterRouter(adapter, rows: 1) }
+    public init(_ adapter: any Adapter) { router = AdapterRouter(adapter) }
 
     public func layerPrefixLengths(for batch: TokenBatch) -> [Int] { router.layerPrefixLengths(for: batch) }
 

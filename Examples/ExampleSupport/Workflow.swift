@@ -52,7 +52,7 @@ public enum Workflow {
         let example = InstructionExample(instruction: instruction, input: word, output: "")
         let prompt = try encoder().promptTokens(for: example)
         let tokenizer = ByteTokenizer()
-        let hooks = adapter.map { AdapterRouter($0, rows: 1) }
+        let hooks = adapter.map(AdapterRouter.init)
         let output = try model.generate(
             prompts: [prompt], options: GenerationOptions(maxNewTokens: 16, stopTokens: Set([tokenizer.eosTokenID ?? 257])),
             hooks: hooks, instructionLengths: [prompt.count])[0]

@@ -57,7 +57,7 @@ for example in test.prefix(4) {
     let prompt = try encoder.promptTokens(for: example)
     let output = try model.generate(
         prompts: [prompt], options: GenerationOptions(maxNewTokens: 4, stopTokens: Set([tokenizer.eosTokenID ?? 257])),
-        hooks: AdapterRouter(iapt, rows: 1), instructionLengths: [prompt.count])[0]
+        adapter: iapt, instructionLengths: [prompt.count])[0]
     let answer = try tokenizer.decode(output, skipSpecialTokens: true).trimmingCharacters(in: .whitespacesAndNewlines)
     guard case let .instruction(instruction, input, expected) = example.content else { continue }
     let indentedInput = (input ?? "").replacingOccurrences(of: "\n", with: "\n    ")

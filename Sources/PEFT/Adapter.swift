@@ -20,7 +20,9 @@ import Transformer
 /// An adapter owns its parameters (named as in its `adapter_model.safetensors`), its
 /// configuration (`adapter_config.json`, with `peft_type` ``peftType``) and how it is read back
 /// (``init(configuration:weights:model:)``). Types defined outside this package plug in by
-/// conforming and being added to an ``AdapterRegistry``.
+/// conforming and being added to an ``AdapterRegistry`` (with an ``AdapterMethod`` to be created
+/// by name); ``ParameterBuilder`` makes and reads their parameters, ``ConfigurationCoding`` their
+/// configuration.
 public protocol Adapter: AnyObject {
     /// The `peft_type` of `adapter_config.json` that identifies this kind of adapter.
     static var peftType: String { get }
@@ -78,32 +80,6 @@ public protocol Adapter: AnyObject {
     /// A change added to the output of `projection` in layer `layer`, `[rows, sequence, out]`, from
     /// the projection's input `[rows, sequence, in]`; `nil` where the adapter does not act.
     func projectionDelta(layer: Int, projection: Projection, input: Variable) throws -> Variable?
-
-    /// The same change as ``projectionDelta(layer:projection:input:)`` when it is a low-rank product,
-    /// `delta = scale · (x · Aᵀ) · Bᵀ`, or `nil` (the default) when it is not or the adapter does
-    /// not act on `projection` in `layer`. Serving batches use it to run every low-rank adapter's
-    /// rows as two grouped products per projection with no graph (see ``AdapterRouter``); it must
-    /// describe exactly what ``projectionDelta(layer:projection:input:)`` computes at inference.
-    func lowRankUpdate(layer: Int, projection: Projection) -> LowRankUpdate?
-}
-
-/// A projection delta of the form `scale · (x · Aᵀ) · Bᵀ` (LoRA and its relatives).
-public struct LowRankUpdate {
-    /// `A: [rank, in]`.
-    public let a: Tensor
-    /// `B: [out, rank]`.
-    public let b: Tensor
-    /// The factor applied to the product.
-    public let scale: Float
-
-    /// A low-rank update `scale · B · A`.
-    /// - Throws: ``AdapterError/mismatch(_:)`` unless `a` is `[rank, in]` and `b` `[out, rank]`.
-    public init(a: Tensor, b: Tensor, scale: Float) throws {
-        guard a.rank == 2, b.rank == 2, a.shape[0] == b.shape[1] else {
-            throw AdapterError.mismatch("a low-rank update needs A [rank, in] and B [out, rank], got \(a.shape) and \(b.shape)")
-        }
-        (self.a, self.b, self.scale) = (a, b, scale)
-    }
 }
 
 extension Adapter {
@@ -114,7 +90,6 @@ extension Adapter {
         layer: Int, hiddenStates: Variable, normalizedHiddenStates: Variable, instructionMask: [Bool]
     ) throws -> Variable? { nil }
     public func projectionDelta(layer: Int, projection: Projection, input: Variable) throws -> Variable? { nil }
-    public func lowRankUpdate(layer: Int, projection: Projection) -> LowRankUpdate? { nil }
     public func beginTrainingStep(randomSeed: UInt64) {}
 
     /// One group of every parameter with `weightDecay`.

@@ -7,6 +7,8 @@ public enum AdapterError: Error, Equatable, CustomStringConvertible {
     case badTensor(file: String, key: String, reason: String)
     /// The `peft_type` names no adapter type in the registry; associated values: the file and type.
     case unknownType(file: String, peftType: String)
+    /// No adapter method of this name is registered; associated values: the name and the known names.
+    case unknownMethod(String, known: [String])
     /// The adapter does not fit the model or the request; the associated value says how.
     case mismatch(String)
 
@@ -16,6 +18,8 @@ public enum AdapterError: Error, Equatable, CustomStringConvertible {
         case let .badTensor(file, key, reason): return "\(file): tensor '\(key)': \(reason)"
         case let .unknownType(file, peftType):
             return "\(file): peft_type '\(peftType)' is not a registered adapter type"
+        case let .unknownMethod(name, known):
+            return "'\(name)' is not a registered adapter method (known: \(known.joined(separator: ", ")))"
         case let .mismatch(detail): return detail
         }
     }

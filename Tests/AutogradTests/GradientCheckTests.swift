@@ -58,6 +58,11 @@ let gradientCases: [GradientCase] = [
     GradientCase(name: "slice") { ([parameter([4, 3], seed: 39)], { try $0[0].slice(alongAxis: 0, 1..<3).squared() }) },
     GradientCase(name: "selectRows") { ([parameter([4, 2, 3], seed: 48)], { try $0[0].selectRows([3, 0, 3]).squared() }) },
     GradientCase(name: "scatterRows") { ([parameter([2, 2, 3], seed: 49)], { try $0[0].scatterRows([3, 1], count: 4).squared() }) },
+    GradientCase(name: "assemblingRows: two parts, one right-aligned and shorter, a row left empty") {
+        ([parameter([2, 3, 2], seed: 51), parameter([1, 1, 2], seed: 52)], {
+            try Variable.assemblingRows([([3, 0], $0[0]), ([1], $0[1])], shape: [4, 3, 2]).squared()
+        })
+    },
     GradientCase(name: "dropout") {
         ([parameter([4, 5], seed: 50)], { inputs in
             var generator = SeededGenerator(seed: 9)  // the same mask on every evaluation

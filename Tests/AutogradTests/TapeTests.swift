@@ -91,3 +91,30 @@ private func maxAbsDifference(_ a: Tensor, _ b: Tensor) -> Float {
     guard a.shape == b.shape else { return .infinity }
     return zip(a.scalars, b.scalars).reduce(0) { max($0, abs($1.0 - $1.1)) }
 }
+
+@Suite("assemblingRows")
+struct AssemblingRowsTests {
+    @Test("places each part's rows right-aligned and leaves the rest zero")
+    func placement() throws {
+        let a = Variable(try Tensor(shape: [1, 2, 1], scalars: [1, 2]))
+        let b = Variable(try Tensor(shape: [1, 1, 1], scalars: [7]))
+        let joined = try Variable.assemblingRows([([1], a), ([2], b)], shape: [3, 2, 1])
+        #expect(joined.value.scalars == [0, 0, 1, 2, 0, 7])
+    }
+
+    @Test("one part that is every row in order is returned as it is")
+    func identity() throws {
+        let a = Variable(try Tensor(shape: [2, 2], scalars: [1, 2, 3, 4]))
+        #expect(try Variable.assemblingRows([([0, 1], a)], shape: [2, 2]) === a)
+    }
+
+    @Test("refuses overlapping rows, rows outside the batch and parts that do not fit")
+    func refusals() throws {
+        let a = Variable(try Tensor.zeros([1, 2, 3]))
+        #expect(throws: TensorError.self) { try Variable.assemblingRows([([0], a), ([0], a)], shape: [2, 2, 3]) }
+        #expect(throws: TensorError.self) { try Variable.assemblingRows([([5], a)], shape: [2, 2, 3]) }
+        #expect(throws: TensorError.self) { try Variable.assemblingRows([([0], a)], shape: [2, 1, 3]) }
+        #expect(throws: TensorError.self) { try Variable.assemblingRows([([0], a)], shape: [2, 2, 4]) }
+        #expect(throws: TensorError.self) { try Variable.assemblingRows([([0, 1], a)], shape: [2, 2, 3]) }
+    }
+}

@@ -24,7 +24,7 @@ struct ArgumentValidationTests {
         (["--method", "iapt", "--pooling", "nope"], "'self_attention', 'mean', 'max' or 'last_token'"),
         (["--method", "iapt", "--activation", "tanh"], "'rational', 'gelu' or 'relu'"),
         (["--method", "prompt", "--prompt-init", "zeros"], "'random', 'vocab' or 'text'"),
-        (["--method", "adapters"], "'iapt', 'lora', 'prompt' or 'ptuning2'"),
+        (["--method", "adapters"], "--method: 'adapters' is not one of iapt, lora, prompt, ptuning2"),
     ])
     func enumerated(extra: [String], expected: String) throws {
         let text = try #require(message(Self.training + extra))
@@ -37,6 +37,10 @@ struct ArgumentValidationTests {
         (["--method", "lora", "--lora-layers", "1,x"], "--lora-layers must be comma-separated integers, got '1,x'"),
         (["--method", "prompt", "--prompt-init", "text"], "--prompt-init text needs --prompt-init-text"),
         (["--method", "lora", "--max-length", "1"], "--max-length must be at least 2"),
+        (["--method", "iapt", "--rank", "4"], "--rank (r) is not a setting of iapt"),
+        (["--method", "lora", "--set", "bottleneck=8"], "--set bottleneck (bottleneck) is not a setting of lora"),
+        (["--method", "lora", "--set", "=8"], "--set '=8': expected KEY=VALUE"),
+        (["--method", "lora", "--target-modules", "q_proj,qk_proj"], "--target-modules: 'qk_proj' is not one of"),
     ])
     func checked(extra: [String], expected: String) throws {
         let text = try #require(message(Self.training + extra))
@@ -51,5 +55,8 @@ struct ArgumentValidationTests {
         #expect(message(["bench", "train", "--config", "small", "--model", "/nonexistent"])?.contains("give --config or --model, not both") == true)
         #expect(message(["tasks", "--out", "/tmp/x", "--tasks", "poetry"])?.contains("unknown task 'poetry'") == true)
         #expect(message(Self.training + ["--method", "lora", "--template", "{instruction} {input} Answer:"]) == nil)
+        #expect(message(Self.training + ["--method", "iapt", "--set", "generator_input=residual", "--bottleneck", "8"]) == nil)
+        #expect(message(["bench", "train", "--method", "lora", "--set", "pooling=mean"])?.contains("--set pooling: not a setting of lora") == true)
+        #expect(message(["bench", "serve", "--method", "adapters"])?.contains("is not base or one of") == true)
     }
 }

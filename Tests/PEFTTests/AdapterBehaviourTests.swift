@@ -60,7 +60,7 @@ struct AdapterBehaviourTests {
         let model = try tinyBackbone()
         let adapter = try everyAdapter(for: model)[index].adapter
         let prompts = [[3, 7, 1, 9, 12], [8, 2]]
-        let hooks = AdapterRouter(adapter, rows: 2)
+        let hooks = AdapterRouter(adapter)
         let cached = try model.generate(prompts: prompts, options: GenerationOptions(maxNewTokens: 6), hooks: hooks, instructionLengths: [3, 2])
         let uncached = try model.generate(
             prompts: prompts, options: GenerationOptions(maxNewTokens: 6, usesKVCache: false), hooks: hooks, instructionLengths: [3, 2])
@@ -99,7 +99,7 @@ struct AdapterBehaviourTests {
         }
         let optimizer = AdamW(groups: adapter.parameterGroups(weightDecay: 0), learningRate: 5e-2)
         func loss() throws -> Variable {
-            let output = try model(batch, hooks: AdapterRouter(adapter, rows: batch.batch))
+            let output = try model(batch, adapter: adapter)
             return try Variable.crossEntropy(logits: output.reshaped([-1, model.config.vocabSize]), targets: targets)
         }
         adapter.isTraining = true
@@ -131,7 +131,7 @@ struct AdapterBehaviourTests {
 final class PromptRecorder: ForwardHooks {
     let router: AdapterRouter
     var recorded: [Tensor] = []
-    init(_ adapter: any Adapter) { router = AdapterRouter(adapter, rows: 1) }
+    init(_ adapter: any Adapter) { router = AdapterRouter(adapter) }
     func layerPrefixLengths(for batch: TokenBatch) -> [Int] { router.layerPrefixLengths(for: batch) }
     func layerPrefix(layer: Int, hiddenStates: Variable, normalizedHiddenStates: Variable, context: ForwardContext) throws -> LayerPrefix? {
         let prefix = try router.layerPrefix(layer: layer, hiddenStates: hiddenStates, normalizedHiddenStates: normalizedHiddenStates, context: context)

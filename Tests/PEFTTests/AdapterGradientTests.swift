@@ -12,7 +12,7 @@ struct AdapterGradientTests {
     func check(_ adapter: any Adapter, model: LlamaModel, epsilon: Float = 1e-2) throws -> [GradientCheck.Result] {
         let parameters = adapter.namedParameters.map(\.variable)
         return try GradientCheck.check(parameters, epsilon: epsilon) { _ in
-            try model(batch, hooks: AdapterRouter(adapter, rows: batch.batch))
+            try model(batch, adapter: adapter)
         }
     }
 

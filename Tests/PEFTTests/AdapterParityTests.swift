@@ -37,7 +37,7 @@ struct AdapterParityTests {
 
     func logits(_ testCase: AdapterExpectation.Case, adapter: (any Adapter)?) throws -> Tensor {
         let batch = try TokenBatch(rows: [testCase.tokens], instructionLengths: testCase.instruction_length.map { [$0] })
-        return try GradientMode.withoutGradients { try base(batch, hooks: adapter.map { AdapterRouter($0, rows: 1) }) }.value
+        return try GradientMode.withoutGradients { try base(batch, adapter: adapter) }.value
     }
 
     @Test("Logits match the reference for every adapter kind and instruction length",

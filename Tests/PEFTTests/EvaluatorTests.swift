@@ -66,7 +66,7 @@ struct EvaluatorTests {
         let expected = try candidates.map { candidate -> Float in
             let tokens = prompt + encoder.responseTokens(candidate)
             let batch = try TokenBatch(rows: [tokens], instructionLengths: [prompt.count])
-            let logits = try GradientMode.withoutGradients { try model(batch, hooks: AdapterRouter(adapter, rows: 1)) }.value
+            let logits = try GradientMode.withoutGradients { try model(batch, adapter: adapter) }.value
             let vocabulary = model.config.vocabSize
             var total: Float = 0
             for position in prompt.count..<tokens.count {

@@ -128,7 +128,7 @@ struct SmolLM2Tests {
         for (name, expected) in [("lora", adapters.lora), ("prompt", adapters.prompt)] {
             let adapter = try AdapterFiles.load(from: SmolLM2.fixtures.appendingPathComponent(name), model: model)
             let logits = try GradientMode.withoutGradients {
-                try model(TokenBatch(rows: [adapters.ids]), hooks: AdapterRouter(adapter, rows: 1))
+                try model(TokenBatch(rows: [adapters.ids]), adapter: adapter)
             }.value
             let (difference, sameArgmax) = expected.compare(try logits.reshaped([adapters.ids.count, -1]))
             report.append("\(name) \(difference)")

@@ -35,7 +35,7 @@ func perturb(_ adapter: any Adapter, seed: UInt64, scale: Float = 0.3) throws {
 /// Logits `[rows, length, vocab]` of `batch` with every row routed to `adapter` (or none).
 func logits(_ model: LlamaModel, _ batch: TokenBatch, adapter: (any Adapter)?) throws -> Tensor {
     try GradientMode.withoutGradients {
-        try model(batch, hooks: adapter.map { AdapterRouter($0, rows: batch.batch) }).value
+        try model(batch, adapter: adapter).value
     }
 }
 

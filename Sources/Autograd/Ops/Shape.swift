@@ -80,6 +80,63 @@ extension Variable {
         }
     }
 
+    /// One tensor of `shape` (`[count, length, rest…]`) assembled from parts shaped
+    /// `[rows.count, length_k, rest…]` with `length_k ≤ length`: row `i` of a part lands at row
+    /// `rows[i]`, right-aligned on the second axis (its positions `length − length_k..<length`);
+    /// every element no part covers is zero. For rank-2 shapes a part's rows must be whole.
+    ///
+    /// This is how sub-batches' results join into the batch's (each adapter's rows, its prompts
+    /// right-aligned before the real tokens), written in place, with no zero tensor per part. A
+    /// single part covering every row in order with `shape` itself is returned as it is.
+    /// - Throws: ``TensorError`` if a part's rows do not match its first axis, a row is outside
+    ///   `0..<count` or in two parts, or a part's shape does not fit `shape`.
+    public static func assemblingRows(_ parts: [(rows: [Int], value: Variable)], shape: [Int]) throws -> Variable {
+        guard shape.count >= 2, let count = shape.first else {
+            throw TensorError.invalidShape("assemblingRows", "needs rank ≥ 2, got \(shape)")
+        }
+        let width = shape.dropFirst().reduce(1, *)
+        var covered = [Bool](repeating: false, count: count)
+        for (rows, part) in parts {
+            let partShape = part.shape
+            guard partShape.count == shape.count, partShape[0] == rows.count, partShape[1] <= shape[1],
+                  Array(partShape.dropFirst(2)) == Array(shape.dropFirst(2)) else {
+                throw TensorError.shapeMismatch("assemblingRows", "part \(partShape) for \(rows.count) rows of \(shape)")
+            }
+            for row in rows {
+                guard (0..<count).contains(row), !covered[row] else {
+                    throw TensorError.outOfRange("assemblingRows", "row \(row) is outside 0..<\(count) or in two parts")
+                }
+                covered[row] = true
+            }
+        }
+        if parts.count == 1, parts[0].value.shape == shape, parts[0].rows == Array(0..<count) { return parts[0].value }
+        var output = try Tensor.zeros(shape)
+        output.withUnsafeMutableBufferPointer { out in
+            for (rows, part) in parts {
+                let partWidth = part.value.count / max(rows.count, 1)
+                part.value.withUnsafeBufferPointer { values in
+                    for (index, row) in rows.enumerated() {
+                        let target = out.baseAddress! + row * width + width - partWidth
+                        target.update(from: values.baseAddress! + index * partWidth, count: partWidth)
+                    }
+                }
+            }
+        }
+        return Variable.operation(output, inputs: parts.map(\.value)) { grad in
+            try grad.withUnsafeBufferPointer { gradient in
+                for (rows, part) in parts where part.requiresGradient {
+                    let partWidth = part.value.count / max(rows.count, 1)
+                    var slice = [Float](repeating: 0, count: part.value.count)
+                    for (index, row) in rows.enumerated() {
+                        let source = gradient.baseAddress! + row * width + width - partWidth
+                        slice.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: index * partWidth).update(from: source, count: partWidth) }
+                    }
+                    try part.accumulateGradient(Tensor(shape: part.shape, scalars: slice))
+                }
+            }
+        }
+    }
+
     /// Inverted dropout: each element is zeroed with probability `probability` and the survivors
     /// are scaled by `1 / (1 − probability)`, with draws from `generator`. The identity when
     /// `probability` is 0.

@@ -45,61 +45,46 @@ public final class IAPTAdapter: Adapter {
     /// - Throws: ``AdapterError/invalidConfiguration(file:key:reason:)`` for invalid settings;
     ///   ``RationalActivationError`` if the GELU fit fails.
     public convenience init(model: LlamaModel, configuration: IAPTConfiguration, seed: UInt64 = 0) throws {
-        try configuration.validate(for: model)
-        var generator = SeededGenerator(seed: seed)
-        let fit = configuration.activation == .rational ? try RationalActivation.fitGELU(
-            degrees: (configuration.rationalDegrees[0], configuration.rationalDegrees[1]),
-            interval: configuration.rationalInterval[0]...configuration.rationalInterval[1]) : nil
-        try self.init(model: model, configuration: configuration) { key, shape in
-            let tensor: Tensor
-            switch key.split(separator: ".").suffix(2).joined(separator: ".") {
-            case "down_proj.weight": tensor = try Tensor.kaimingUniform(shape, generator: &generator)
-            case "down_proj.bias":
-                let bound = 1 / Float(model.config.hiddenSize).squareRoot()
-                tensor = try Tensor.uniform(shape, low: -bound, high: bound, generator: &generator)
-            case "prompt_generator.pool_queries": tensor = try Tensor.normal(shape, std: 0.02, generator: &generator)
-            case "rational.numerator": tensor = Tensor(fit?.activation.numerator ?? [])
-            case "rational.denominator": tensor = Tensor(fit?.activation.denominator ?? [])
-            default: tensor = try Tensor.zeros(shape)
-            }
-            return Variable(tensor, requiresGradient: true, name: key)
-        }
+        try self.init(model: model, configuration: configuration, parameters: .initializing(seed: seed))
     }
 
     public convenience init(configuration data: Data, weights: any TensorSource, model: LlamaModel) throws {
         let configuration = try ConfigurationCoding.decode(IAPTConfiguration.self, from: data, expectedType: Self.peftType)
-        try configuration.validate(for: model)
-        let reader = WeightReader(weights: weights, file: weights.url.lastPathComponent)
-        try self.init(model: model, configuration: configuration) { key, shape in try reader.parameter(key, shape: shape) }
-        try reader.rejectUnexpected(Set(namedParameters.map(\.name)))
+        try self.init(model: model, configuration: configuration, parameters: .reading(weights))
     }
 
-    private init(model: LlamaModel, configuration: IAPTConfiguration, parameter: (String, [Int]) throws -> Variable) throws {
+    /// An adapter whose parameters `parameters` makes or reads (a fresh builder: every parameter it
+    /// has made becomes this adapter's).
+    /// - Throws: ``AdapterError`` for invalid settings or a missing, misshaped or unexpected
+    ///   tensor; ``RationalActivationError`` if the GELU fit fails.
+    public init(model: LlamaModel, configuration: IAPTConfiguration, parameters: ParameterBuilder) throws {
+        try configuration.validate(for: model)
         let (d, r, m) = (model.config.hiddenSize, configuration.bottleneck, configuration.virtualTokens)
+        let rational = configuration.activation == .rational
+        let fit = rational && !parameters.isReading ? try RationalActivation.fitGELU(
+            degrees: (configuration.rationalDegrees[0], configuration.rationalDegrees[1]),
+            interval: configuration.rationalInterval[0]...configuration.rationalInterval[1]) : nil
+        let layers = parameters.scoped("base_model.model.model.layers")
         var generators: [Int: Generator] = [:]
-        var named: [(String, Variable)] = []
-        func load(_ key: String, _ shape: [Int]) throws -> Variable {
-            let variable = try parameter(key, shape)
-            named.append((key, variable))
-            return variable
-        }
         for layer in (configuration.layers ?? Array(0..<model.config.numHiddenLayers)).sorted() {
-            let prefix = "base_model.model.model.layers.\(layer).prompt_generator."
-            let downWeight = try load(prefix + "down_proj.weight", [r, d])
-            let downBias = try load(prefix + "down_proj.bias", [r])
-            let poolQueries = configuration.pooling == .selfAttention ? try load(prefix + "pool_queries", [m, r]) : nil
-            let rational = configuration.activation == .rational
-            let numerator = rational ? try load(prefix + "rational.numerator", [configuration.rationalDegrees[0] + 1]) : nil
-            let denominator = rational ? try load(prefix + "rational.denominator", [configuration.rationalDegrees[1]]) : nil
-            let upWeight = try load(prefix + "up_proj.weight", [d, r])
-            let upBias = try load(prefix + "up_proj.bias", [d])
+            let generator = layers.scoped("\(layer).prompt_generator")
+            let downWeight = try generator.parameter("down_proj.weight", shape: [r, d], initializer: .kaimingUniform)
+            let downBias = try generator.parameter("down_proj.bias", shape: [r], initializer: .uniform(bound: 1 / Float(d).squareRoot()))
+            let poolQueries = configuration.pooling == .selfAttention
+                ? try generator.parameter("pool_queries", shape: [m, r], initializer: .normal(std: 0.02)) : nil
+            let numerator = rational ? try generator.parameter(
+                "rational.numerator", shape: [configuration.rationalDegrees[0] + 1], initializer: .values(fit?.activation.numerator ?? [])) : nil
+            let denominator = rational ? try generator.parameter(
+                "rational.denominator", shape: [configuration.rationalDegrees[1]], initializer: .values(fit?.activation.denominator ?? [])) : nil
+            let upWeight = try generator.parameter("up_proj.weight", shape: [d, r], initializer: .zeros)
+            let upBias = try generator.parameter("up_proj.bias", shape: [d], initializer: .zeros)
             generators[layer] = Generator(
                 downWeight: downWeight, downBias: downBias, poolQueries: poolQueries, numerator: numerator,
                 denominator: denominator, upWeight: upWeight, upBias: upBias)
         }
         self.configuration = configuration
         self.generators = generators
-        namedParameters = named
+        namedParameters = try parameters.finish()
     }
 
     public func configurationData() throws -> Data { try ConfigurationCoding.encode(configuration) }

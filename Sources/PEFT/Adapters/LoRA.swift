@@ -133,25 +133,18 @@ public final class LoRAAdapter: Adapter {
     /// - Throws: ``AdapterError/invalidConfiguration(file:key:reason:)`` for a non-positive rank,
     ///   dropout outside `[0, 1)`, no targets or a layer outside the model.
     public convenience init(model: LlamaModel, configuration: LoRAConfiguration, seed: UInt64 = 0) throws {
-        var generator = SeededGenerator(seed: seed)
-        try self.init(model: model, configuration: configuration, seed: seed) { key, shape in
-            let tensor = key.hasSuffix("lora_A.weight")
-                ? try Tensor.kaimingUniform(shape, generator: &generator) : try Tensor.zeros(shape)
-            return Variable(tensor, requiresGradient: true, name: key)
-        }
+        try self.init(model: model, configuration: configuration, parameters: .initializing(seed: seed), seed: seed)
     }
 
     public convenience init(configuration data: Data, weights: any TensorSource, model: LlamaModel) throws {
         let configuration = try ConfigurationCoding.decode(LoRAConfiguration.self, from: data, expectedType: Self.peftType)
-        let reader = WeightReader(weights: weights, file: weights.url.lastPathComponent)
-        try self.init(model: model, configuration: configuration, seed: 0) { key, shape in try reader.parameter(key, shape: shape) }
-        try reader.rejectUnexpected(Set(namedParameters.map(\.name)))
+        try self.init(model: model, configuration: configuration, parameters: .reading(weights))
     }
 
-    private init(
-        model: LlamaModel, configuration: LoRAConfiguration, seed: UInt64,
-        parameter: (String, [Int]) throws -> Variable
-    ) throws {
+    /// An adapter whose factors `parameters` makes or reads (a fresh builder: every parameter it
+    /// has made becomes this adapter's); `seed` seeds dropout until the trainer sets a pass seed.
+    /// - Throws: ``AdapterError`` for invalid settings or a missing, misshaped or unexpected tensor.
+    public init(model: LlamaModel, configuration: LoRAConfiguration, parameters: ParameterBuilder, seed: UInt64 = 0) throws {
         let layerCount = model.config.numHiddenLayers
         try ConfigurationCoding.require(configuration.rank > 0, "r", "must be positive, got \(configuration.rank)")
         try ConfigurationCoding.require((0..<1).contains(configuration.dropout), "lora_dropout", "must be in [0, 1)")
@@ -159,24 +152,24 @@ public final class LoRAAdapter: Adapter {
         let layers = configuration.layers ?? Array(0..<layerCount)
         try ConfigurationCoding.require(
             layers.allSatisfy { (0..<layerCount).contains($0) }, "layers_to_transform", "layers must be in 0..<\(layerCount)")
+        let root = parameters.scoped("base_model.model")
         var factors: [String: (a: Variable, b: Variable)] = [:]
         var factorTable: [Int: [Projection: (a: Variable, b: Variable)]] = [:]
-        var named: [(String, Variable)] = []
         for layer in layers.sorted() {
             for projection in configuration.targetModules {
                 let path = projection.modulePath(layer: layer)
+                let module = root.scoped(path)
                 let weightShape = model.layers[layer].weight(of: projection).shape  // [out, in]
-                let a = try parameter("base_model.model.\(path).lora_A.weight", [configuration.rank, weightShape[1]])
-                let b = try parameter("base_model.model.\(path).lora_B.weight", [weightShape[0], configuration.rank])
+                let a = try module.parameter("lora_A.weight", shape: [configuration.rank, weightShape[1]], initializer: .kaimingUniform)
+                let b = try module.parameter("lora_B.weight", shape: [weightShape[0], configuration.rank], initializer: .zeros)
                 factors[path] = (a, b)
                 factorTable[layer, default: [:]][projection] = (a, b)
-                named += [(a.name ?? path, a), (b.name ?? path, b)]
             }
         }
         self.configuration = configuration
         self.factors = factors
         self.factorTable = factorTable
-        namedParameters = named
+        namedParameters = try parameters.finish()
         passSeed = seed &+ 0x10BA
     }
 
@@ -194,11 +187,6 @@ public final class LoRAAdapter: Adapter {
         }
         // The scale is applied to the rank-r intermediate, r / out of the work of scaling the output.
         return try Variable.linear(Variable.linear(dropped, weight: a) * configuration.scale, weight: b)
-    }
-
-    public func lowRankUpdate(layer: Int, projection: Projection) -> LowRankUpdate? {
-        guard !isTraining || configuration.dropout == 0, let (a, b) = factorTable[layer]?[projection] else { return nil }
-        return try? LowRankUpdate(a: a.value, b: b.value, scale: configuration.scale)
     }
 
     /// Adds `scale · B·A` to every adapted weight of `model`; its outputs then equal the un-merged

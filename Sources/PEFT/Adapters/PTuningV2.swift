@@ -54,25 +54,25 @@ public final class PTuningV2Adapter: Adapter {
 
     /// A new adapter for `model` with prompts drawn from `N(0, 1)`.
     /// - Throws: ``AdapterError/invalidConfiguration(file:key:reason:)`` for a non-positive length.
-    public init(model: LlamaModel, configuration: PTuningV2Configuration, seed: UInt64 = 0) throws {
-        try ConfigurationCoding.require(configuration.virtualTokens > 0, "num_virtual_tokens", "must be positive")
-        var generator = SeededGenerator(seed: seed)
-        let (hidden, layers) = (model.config.hiddenSize, model.config.numHiddenLayers)
-        self.configuration = configuration
-        embeddings = Variable(
-            try Tensor.normal([layers * configuration.virtualTokens, hidden], generator: &generator),
-            requiresGradient: true, name: "prompt_embeddings")
-        dimensions = (hidden, layers)
+    public convenience init(model: LlamaModel, configuration: PTuningV2Configuration, seed: UInt64 = 0) throws {
+        try self.init(model: model, configuration: configuration, parameters: .initializing(seed: seed))
     }
 
-    public init(configuration data: Data, weights: any TensorSource, model: LlamaModel) throws {
-        configuration = try ConfigurationCoding.decode(PTuningV2Configuration.self, from: data, expectedType: Self.peftType)
+    public convenience init(configuration data: Data, weights: any TensorSource, model: LlamaModel) throws {
+        let configuration = try ConfigurationCoding.decode(PTuningV2Configuration.self, from: data, expectedType: Self.peftType)
+        try ConfigurationCoding.checkDimensions(in: data, layers: model.config.numHiddenLayers, hidden: model.config.hiddenSize)
+        try self.init(model: model, configuration: configuration, parameters: .reading(weights))
+    }
+
+    /// An adapter whose prompts `parameters` makes or reads (a fresh builder).
+    /// - Throws: ``AdapterError`` for invalid settings or a missing, misshaped or unexpected tensor.
+    public init(model: LlamaModel, configuration: PTuningV2Configuration, parameters: ParameterBuilder) throws {
         try ConfigurationCoding.require(configuration.virtualTokens > 0, "num_virtual_tokens", "must be positive")
         let (hidden, layers) = (model.config.hiddenSize, model.config.numHiddenLayers)
-        try ConfigurationCoding.checkDimensions(in: data, layers: layers, hidden: hidden)
-        let reader = WeightReader(weights: weights, file: weights.url.lastPathComponent)
-        embeddings = try reader.parameter("prompt_embeddings", shape: [layers * configuration.virtualTokens, hidden])
-        try reader.rejectUnexpected(["prompt_embeddings"])
+        self.configuration = configuration
+        embeddings = try parameters.parameter(
+            "prompt_embeddings", shape: [layers * configuration.virtualTokens, hidden], initializer: .normal(std: 1))
+        try parameters.finish()
         dimensions = (hidden, layers)
     }
 

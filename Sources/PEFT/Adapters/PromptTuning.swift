@@ -63,9 +63,12 @@ public struct PromptTuningConfiguration: Codable, Sendable, Equatable {
         switch initialization {
         case .random: try container.encode("RANDOM", forKey: .initialization)
         case .sampledVocabulary: try container.encode("SAMPLE_VOCAB", forKey: .initialization)
-        case let .text(text, _):
-            try container.encode("TEXT", forKey: .initialization)
+        case .text: try container.encode("TEXT", forKey: .initialization)
+        }
+        if case let .text(text, _) = initialization {
             try container.encode(text, forKey: .initializationText)
+        } else {
+            try container.encodeNil(forKey: .initializationText)
         }
     }
 }
@@ -86,35 +89,39 @@ public final class PromptTuningAdapter: Adapter {
     /// A new adapter for `model`, initialised as `configuration` says.
     /// - Throws: ``AdapterError/invalidConfiguration(file:key:reason:)`` for a non-positive length, or
     ///   a text initialisation with no tokens or a token outside the vocabulary.
-    public init(model: LlamaModel, configuration: PromptTuningConfiguration, seed: UInt64 = 0) throws {
-        let (count, hidden, vocabulary) = (configuration.virtualTokens, model.config.hiddenSize, model.config.vocabSize)
-        try ConfigurationCoding.require(count > 0, "num_virtual_tokens", "must be positive, got \(count)")
-        var generator = SeededGenerator(seed: seed)
-        let initial: Tensor
-        switch configuration.initialization {
-        case .random:
-            initial = try Tensor.normal([count, hidden], generator: &generator)
-        case .sampledVocabulary:
-            initial = try model.embedTokens.value.gatherRows((0..<count).map { _ in Int(generator.next() % UInt64(vocabulary)) })
-        case let .text(_, tokenIDs):
-            try ConfigurationCoding.require(
-                !tokenIDs.isEmpty && tokenIDs.allSatisfy { (0..<vocabulary).contains($0) }, "prompt_tuning_init_text",
-                "needs token ids in 0..<\(vocabulary), got \(tokenIDs)")
-            initial = try model.embedTokens.value.gatherRows((0..<count).map { tokenIDs[$0 % tokenIDs.count] })
-        }
-        self.configuration = configuration
-        embeddings = Variable(initial, requiresGradient: true, name: "prompt_embeddings")
-        dimensions = (hidden, model.config.numAttentionHeads, model.config.numHiddenLayers)
+    public convenience init(model: LlamaModel, configuration: PromptTuningConfiguration, seed: UInt64 = 0) throws {
+        try self.init(model: model, configuration: configuration, parameters: .initializing(seed: seed))
     }
 
-    public init(configuration data: Data, weights: any TensorSource, model: LlamaModel) throws {
-        configuration = try ConfigurationCoding.decode(PromptTuningConfiguration.self, from: data, expectedType: Self.peftType)
-        try ConfigurationCoding.require(configuration.virtualTokens > 0, "num_virtual_tokens", "must be positive")
+    public convenience init(configuration data: Data, weights: any TensorSource, model: LlamaModel) throws {
+        let configuration = try ConfigurationCoding.decode(PromptTuningConfiguration.self, from: data, expectedType: Self.peftType)
         try ConfigurationCoding.checkDimensions(in: data, layers: model.config.numHiddenLayers, hidden: model.config.hiddenSize)
-        let reader = WeightReader(weights: weights, file: weights.url.lastPathComponent)
-        embeddings = try reader.parameter("prompt_embeddings", shape: [configuration.virtualTokens, model.config.hiddenSize])
-        try reader.rejectUnexpected(["prompt_embeddings"])
-        dimensions = (model.config.hiddenSize, model.config.numAttentionHeads, model.config.numHiddenLayers)
+        try self.init(model: model, configuration: configuration, parameters: .reading(weights))
+    }
+
+    /// An adapter whose embeddings `parameters` makes or reads (a fresh builder).
+    /// - Throws: ``AdapterError`` for invalid settings or a missing, misshaped or unexpected tensor.
+    public init(model: LlamaModel, configuration: PromptTuningConfiguration, parameters: ParameterBuilder) throws {
+        let (count, hidden, vocabulary) = (configuration.virtualTokens, model.config.hiddenSize, model.config.vocabSize)
+        try ConfigurationCoding.require(count > 0, "num_virtual_tokens", "must be positive, got \(count)")
+        let initializer: ParameterInitializer
+        switch configuration.initialization {
+        case .random:
+            initializer = .normal(std: 1)
+        case .sampledVocabulary:
+            initializer = .custom { _, generator in
+                try model.embedTokens.value.gatherRows((0..<count).map { _ in Int(generator.next() % UInt64(vocabulary)) })
+            }
+        case let .text(_, tokenIDs):
+            try ConfigurationCoding.require(
+                parameters.isReading || (!tokenIDs.isEmpty && tokenIDs.allSatisfy { (0..<vocabulary).contains($0) }),
+                "prompt_tuning_init_text", "needs token ids in 0..<\(vocabulary), got \(tokenIDs)")
+            initializer = .custom { _, _ in try model.embedTokens.value.gatherRows((0..<count).map { tokenIDs[$0 % tokenIDs.count] }) }
+        }
+        self.configuration = configuration
+        embeddings = try parameters.parameter("prompt_embeddings", shape: [count, hidden], initializer: initializer)
+        try parameters.finish()
+        dimensions = (hidden, model.config.numAttentionHeads, model.config.numHiddenLayers)
     }
 
     public var namedParameters: [(name: String, variable: Variable)] { [("prompt_embeddings", embeddings)] }

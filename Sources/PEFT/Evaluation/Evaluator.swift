@@ -53,7 +53,7 @@ public struct Evaluator {
                 let chunk = Array(prompts[start..<min(start + batchSize, prompts.count)])
                 return try model.generate(
                     prompts: chunk, options: GenerationOptions(maxNewTokens: maxNewTokens, stopTokens: stopTokens),
-                    hooks: adapter.map { AdapterRouter($0, rows: chunk.count) }, instructionLengths: chunk.map(\.count))
+                    adapter: adapter, instructionLengths: chunk.map(\.count))
             }
         }
         let predictions = try examples.indices.map { index in
@@ -141,7 +141,7 @@ public struct Evaluator {
     private func logLikelihoods(_ rows: [(example: Int, tokens: [Int], promptLength: Int)], adapter: (any Adapter)?) throws -> [Float] {
         let batch = try TokenBatch(
             rows: rows.map(\.tokens), padding: .right, instructionLengths: rows.map(\.promptLength))
-        let logits = try model(batch, hooks: adapter.map { AdapterRouter($0, rows: rows.count) }, logits: .all).value
+        let logits = try model(batch, adapter: adapter, logits: .all).value
         let (length, vocabulary) = (batch.length, model.config.vocabSize)
         return logits.withUnsafeBufferPointer { values in
             rows.enumerated().map { row, entry in

@@ -1,25 +1,34 @@
 import Foundation
 import Transformer
 
-/// The adapter types that ``AdapterFiles/load(from:model:registry:)`` can read, by `peft_type`.
+/// The adapter types this package can read and create: by `peft_type` for
+/// ``AdapterFiles/load(from:model:registry:)``, and by method name (``AdapterMethod``) for
+/// `peft train --method`, the benchmarks and ``makeAdapter(method:for:settings:tokenizer:seed:)``.
 ///
-/// The built-in registry knows LoRA, prompt tuning, P-tuning v2 and IAPT; an adapter type
-/// defined elsewhere is added with ``registering(_:)``, no change to this package needed.
+/// The built-in registry knows LoRA, prompt tuning, P-tuning v2 and IAPT. An adapter type defined
+/// elsewhere joins with ``registering(_:)-(AdapterMethod)`` (to be created and read) or
+/// ``registering(_:)-(any Adapter.Type)`` (to be read only); nothing in this package changes.
 public struct AdapterRegistry: @unchecked Sendable {
     private let types: [String: any Adapter.Type]
+    private let methodsByName: [String: AdapterMethod]
 
-    /// A registry of exactly `types`.
-    public init(types: [any Adapter.Type]) {
-        self.types = Dictionary(types.map { ($0.peftType, $0) }, uniquingKeysWith: { _, last in last })
+    /// A registry of exactly `types` (read only) and `methods` (read and created).
+    public init(types: [any Adapter.Type] = [], methods: [AdapterMethod] = []) {
+        self.types = Dictionary((types + methods.map(\.adapterType)).map { ($0.peftType, $0) }, uniquingKeysWith: { _, last in last })
+        methodsByName = Dictionary(methods.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
     }
 
-    /// The adapter types of this package.
-    public static let builtIn = AdapterRegistry(
-        types: [LoRAAdapter.self, PromptTuningAdapter.self, PTuningV2Adapter.self, IAPTAdapter.self])
+    /// The adapter types and methods of this package.
+    public static let builtIn = AdapterRegistry(methods: [.lora, .prompt, .pTuningV2, .iapt])
 
-    /// This registry plus `type` (replacing a type with the same `peftType`).
+    /// This registry plus `type`, readable from its folders (replacing a type with the same `peftType`).
     public func registering(_ type: any Adapter.Type) -> AdapterRegistry {
-        AdapterRegistry(types: Array(types.values) + [type])
+        AdapterRegistry(types: Array(types.values) + [type], methods: Array(methodsByName.values))
+    }
+
+    /// This registry plus `method` and its adapter type (replacing those with the same names).
+    public func registering(_ method: AdapterMethod) -> AdapterRegistry {
+        AdapterRegistry(types: Array(types.values), methods: Array(methodsByName.values) + [method])
     }
 
     /// The type registered for `peftType`.
@@ -27,6 +36,22 @@ public struct AdapterRegistry: @unchecked Sendable {
 
     /// The registered `peft_type` names, sorted.
     public var peftTypes: [String] { types.keys.sorted() }
+
+    /// The method called `name`.
+    public func method(named name: String) -> AdapterMethod? { methodsByName[name] }
+
+    /// The registered method names, sorted.
+    public var methodNames: [String] { methodsByName.keys.sorted() }
+
+    /// A new adapter of the method `name` for `model` (see ``AdapterMethod/makeAdapter(for:settings:tokenizer:seed:)``).
+    /// - Throws: ``AdapterError/unknownMethod(_:known:)`` for a name not registered; what the
+    ///   method throws.
+    public func makeAdapter(
+        method name: String, for model: LlamaModel, settings: Data? = nil, tokenizer: (any Tokenizer)? = nil, seed: UInt64 = 0
+    ) throws -> any Adapter {
+        guard let method = methodsByName[name] else { throw AdapterError.unknownMethod(name, known: methodNames) }
+        return try method.makeAdapter(for: model, settings: settings, tokenizer: tokenizer, seed: seed)
+    }
 }
 
 /// Adapter folders in PEFT's layout: `adapter_config.json` and `adapter_model.safetensors`.

@@ -2,11 +2,13 @@ import Autograd
 import Foundation
 import Transformer
 
-/// Decoding and encoding of `adapter_config.json` with errors that name the file and the key.
-enum ConfigurationCoding {
+/// Decoding and encoding of `adapter_config.json` with errors that name the file and the key: what
+/// an adapter's ``Adapter/init(configuration:weights:model:)`` and
+/// ``Adapter/configurationData()`` are written with, inside this package or outside it.
+public enum ConfigurationCoding {
     /// Decodes `type` from `data`, checking that `peft_type` is `expectedType`.
     /// - Throws: ``AdapterError/invalidConfiguration(file:key:reason:)`` naming the offending key.
-    static func decode<Value: Decodable>(
+    public static func decode<Value: Decodable>(
         _ type: Value.Type, from data: Data, expectedType: String, file: String = "adapter_config.json"
     ) throws -> Value {
         do {
@@ -22,7 +24,8 @@ enum ConfigurationCoding {
     }
 
     /// Pretty, key-sorted JSON, as PEFT writes it.
-    static func encode<Value: Encodable>(_ value: Value) throws -> Data {
+    /// - Throws: ``AdapterError/invalidConfiguration(file:key:reason:)`` if `value` cannot be encoded.
+    public static func encode<Value: Encodable>(_ value: Value) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         do {
@@ -34,7 +37,8 @@ enum ConfigurationCoding {
 
     /// Pretty, key-sorted JSON of `value` with `extra` keys added (the model's dimensions, which
     /// PEFT records but the configuration does not own).
-    static func encode<Value: Encodable>(_ value: Value, adding extra: [String: Int]) throws -> Data {
+    /// - Throws: ``AdapterError/invalidConfiguration(file:key:reason:)`` if `value` cannot be encoded.
+    public static func encode<Value: Encodable>(_ value: Value, adding extra: [String: Int]) throws -> Data {
         var json = try JSONSerialization.jsonObject(with: encode(value)) as? [String: Any] ?? [:]
         for (key, number) in extra { json[key] = number }
         return try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
@@ -43,7 +47,7 @@ enum ConfigurationCoding {
     /// Checks the model dimensions a configuration records (`num_layers`, `token_dim`), when it
     /// records them, against the model's.
     /// - Throws: ``AdapterError/invalidConfiguration(file:key:reason:)`` naming the key that differs.
-    static func checkDimensions(in data: Data, layers: Int, hidden: Int) throws {
+    public static func checkDimensions(in data: Data, layers: Int, hidden: Int) throws {
         let declared = try? JSONDecoder().decode(DeclaredDimensions.self, from: data)
         try require(declared?.layers.map { $0 == layers } ?? true, "num_layers",
                     "\(declared?.layers ?? 0) layers, but the model has \(layers)")
@@ -52,7 +56,7 @@ enum ConfigurationCoding {
     }
 
     /// Throws ``AdapterError/invalidConfiguration(file:key:reason:)`` for `key` unless `condition`.
-    static func require(_ condition: Bool, _ key: String, _ reason: @autoclosure () -> String) throws {
+    public static func require(_ condition: Bool, _ key: String, _ reason: @autoclosure () -> String) throws {
         guard condition else { throw AdapterError.invalidConfiguration(file: "adapter_config.json", key: key, reason: reason()) }
     }
 
@@ -87,27 +91,4 @@ struct DeclaredType: Decodable {
 struct DeclaredDimensions: Decodable {
     let layers: Int?, tokenDimension: Int?
     enum CodingKeys: String, CodingKey { case layers = "num_layers", tokenDimension = "token_dim" }
-}
-
-/// Reading the tensors an adapter expects, by key, with their shapes checked.
-struct WeightReader {
-    let weights: any TensorSource
-    let file: String
-
-    /// The tensor `key`, which must have `shape`, as a trainable leaf.
-    func parameter(_ key: String, shape: [Int]) throws -> Variable {
-        guard weights.contains(key) else { throw AdapterError.badTensor(file: file, key: key, reason: "missing") }
-        let tensor = try weights.tensor(named: key)
-        guard tensor.shape == shape else {
-            throw AdapterError.badTensor(file: file, key: key, reason: "shape \(tensor.shape), expected \(shape)")
-        }
-        return Variable(tensor, requiresGradient: true, name: key)
-    }
-
-    /// Throws for the first stored tensor that is not in `expected`.
-    func rejectUnexpected(_ expected: Set<String>) throws {
-        if let extra = weights.names.first(where: { !expected.contains($0) }) {
-            throw AdapterError.badTensor(file: file, key: extra, reason: "not a tensor of this adapter's configuration")
-        }
-    }
 }

@@ -249,7 +249,7 @@ public final class Trainer {
     /// the slots that carry a loss only, in chunks (``LlamaModel/loss(_:hooks:targets:recomputingLayers:)``).
     private func loss(of batch: TrainingBatch, recomputingLayers: Bool = false) throws -> Variable {
         try model.loss(
-            batch.tokens, hooks: AdapterRouter(adapter, rows: batch.tokens.batch), targets: batch.targets,
+            batch.tokens, adapter: adapter, targets: batch.targets,
             recomputingLayers: recomputingLayers)
     }
 

@@ -11,10 +11,15 @@ struct ServeBenchmark: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Generated tokens/s and time to first token with one adapter per tenant in a shared batch.")
 
-    enum Method: String, ExpressibleByArgument, CaseIterable { case base, lora, prompt, iapt }
+    /// Settings of the anchor's adapters (`torch_peft_serve.py`) where they differ from the methods' defaults.
+    static let anchorSettings = ["lora": #"target_modules=["q_proj","k_proj","v_proj","o_proj"]"#]
 
     @OptionGroup var modelOptions: BenchModelOptions
-    @Option(help: "Adapter method of every tenant: base (none), lora, prompt or iapt.") var method: Method = .lora
+    @Option(help: "Adapter method of every tenant: base (none) or \(AdapterMethodOptions.registry.methodNames.joined(separator: ", ")).")
+    var method = "lora"
+    @Option(name: .customLong("set"), help: ArgumentHelp(
+        "A setting of the tenants' adapter configuration as KEY=VALUE (see peft train --set; repeatable).", valueName: "key=value"))
+    var settings: [String] = []
     @Option(help: "Distinct tenants (adapters); request i uses tenant i mod N.") var tenants = 8
     @Option(help: "Requests in the batch (raised to --tenants if smaller).") var batch = 8
     @Option(help: "Prompt length in tokens.") var promptLen = 64
@@ -22,26 +27,33 @@ struct ServeBenchmark: AsyncParsableCommand {
     @Option(help: "Timed repetitions after one warm-up.") var repeats = 3
     @Flag(help: "Print one JSON object instead of text.") var json = false
 
-    func run() async throws {
+    func validate() throws {
         guard tenants > 0, batch > 0, promptLen > 0, newTokens > 0, repeats > 0 else {
             throw ValidationError("--tenants, --batch, --prompt-len, --new-tokens and --repeats must be positive")
         }
+        try validateBenchMethod(method, settings: settings, baseline: "base")
+    }
+
+    func run() async throws {
         let rows = max(batch, tenants)
         let model = try modelOptions.load(default: .base)
         let modelConfig = model.config
         let label = modelOptions.label(default: .base)
         let (method, tenants, promptLen, newTokens) = (self.method, self.tenants, self.promptLen, self.newTokens)
         let engine = try ServingEngine(model: model, maximumBatch: rows, cacheCapacity: promptLen + newTokens + 32)
-        if method != .base {
+        if method != "base" {
+            let settings = try settingsData(parseSettings(Self.anchorSettings[method].map { [$0] + self.settings } ?? self.settings))
             for tenant in 0..<tenants {
-                try await engine.addAdapter(as: "t\(tenant)") { model in try Self.makeAdapter(method, model: model, seed: UInt64(tenant)) }
+                try await engine.addAdapter(as: "t\(tenant)") { model in
+                    try Self.makeAdapter(method, settings: settings, model: model, seed: UInt64(tenant))
+                }
             }
         }
         var generator = SeededGenerator(seed: 7)
         let requests = (0..<rows).map { row in
             ServingRequest(
                 prompt: (0..<promptLen).map { _ in Int(generator.next() % UInt64(modelConfig.vocabSize)) },
-                adapter: method == .base ? nil : "t\(row % tenants)", options: GenerationOptions(maxNewTokens: newTokens))
+                adapter: method == "base" ? nil : "t\(row % tenants)", options: GenerationOptions(maxNewTokens: newTokens))
         }
         var times: [Double] = [], firstTokens: [Double] = []
         for repeatIndex in 0..<(repeats + 1) {
@@ -59,26 +71,19 @@ struct ServeBenchmark: AsyncParsableCommand {
         let ttft = Timing.median(firstTokens) * 1000
         let peak = Self.peakResidentMegabytes()
         if json {
-            print(#"{"impl": "swift-peft", "method": "\#(method.rawValue)", "config": "\#(label)", "batch": \#(rows), "tenants": \#(method == .base ? 1 : tenants), "prompt_len": \#(promptLen), "new_tokens": \#(newTokens), "seconds": \#(Timing.rounded(seconds * 1000) / 1000), "generated_tokens_per_s": \#(Timing.rounded(tokensPerSecond)), "ttft_ms": \#(Timing.rounded(ttft)), "peak_rss_mb": \#(Timing.rounded(peak))}"#)
+            try JSONOutput.printLine(ServeOutput(
+                method: method, config: label, batch: rows, tenants: method == "base" ? 1 : tenants, promptLen: promptLen,
+                newTokens: newTokens, seconds: Timing.rounded(seconds, places: 3),
+                generatedTokensPerS: Timing.rounded(tokensPerSecond), ttftMs: Timing.rounded(ttft), peakRssMb: Timing.rounded(peak)))
         } else {
-            print("serve \(method.rawValue) on \(label): \(rows) requests, \(method == .base ? 1 : tenants) tenants, prompt \(promptLen), \(newTokens) new tokens: "
+            print("serve \(method) on \(label): \(rows) requests, \(method == "base" ? 1 : tenants) tenants, prompt \(promptLen), \(newTokens) new tokens: "
                   + String(format: "%.1f generated tokens/s, time to first token %.0f ms, peak RSS %.0f MB", tokensPerSecond, ttft, peak))
         }
     }
 
     /// A tenant's adapter with non-trivial weights (as `torch_peft_serve.py` uses `init_lora_weights=False`).
-    static func makeAdapter(_ method: Method, model: LlamaModel, seed: UInt64) throws -> any Adapter {
-        let adapter: any Adapter
-        switch method {
-        case .base: throw ValidationError("the base method has no adapter")
-        case .lora:
-            adapter = try LoRAAdapter(model: model, configuration: LoRAConfiguration(
-                rank: 8, alpha: 16, targetModules: [.query, .key, .value, .output]), seed: seed)
-        case .prompt:
-            adapter = try PromptTuningAdapter(model: model, configuration: PromptTuningConfiguration(virtualTokens: 20), seed: seed)
-        case .iapt:
-            adapter = try IAPTAdapter(model: model, configuration: IAPTConfiguration(), seed: seed)
-        }
+    static func makeAdapter(_ method: String, settings: Data, model: LlamaModel, seed: UInt64) throws -> any Adapter {
+        let adapter = try AdapterMethodOptions.registry.makeAdapter(method: method, for: model, settings: settings, seed: seed)
         var generator = SeededGenerator(seed: seed &+ 1000)
         for (_, parameter) in adapter.namedParameters {
             try parameter.value.addScaled(Tensor.normal(parameter.shape, std: 0.02, generator: &generator))
@@ -93,4 +98,12 @@ struct ServeBenchmark: AsyncParsableCommand {
               let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
         return kilobytes / 1024
     }
+}
+
+/// One line of `peft bench serve --json`.
+private struct ServeOutput: Encodable {
+    let impl = "swift-peft"
+    let method: String, config: String
+    let batch: Int, tenants: Int, promptLen: Int, newTokens: Int
+    let seconds: Double, generatedTokensPerS: Double, ttftMs: Double, peakRssMb: Double
 }

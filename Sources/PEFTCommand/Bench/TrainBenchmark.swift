@@ -5,24 +5,6 @@ import PEFT
 import Tensor
 import Transformer
 
-/// The methods of `peft bench train`: the anchor's four (`shared/anchors/torch_peft_train.py`) and ours.
-enum TrainBenchMethod: String, ExpressibleByArgument, CaseIterable {
-    case full, lora, prompt, prefix, ptuning2, iapt
-
-    /// What the method trains, as printed beside the figures.
-    var summary: String {
-        switch self {
-        case .full: return "every weight trainable"
-        case .lora: return "LoRA r 8, alpha 16 on q_proj and v_proj"
-        case .prompt: return "prompt tuning, 20 virtual tokens"
-        case .prefix:
-            return "P-tuning v2 with 4 virtual tokens per layer, our closest to PEFT's prefix tuning (PEFT learns the keys and values directly; P-tuning v2 learns prompt vectors that go through the layer's RMSNorm and key/value projections)"
-        case .ptuning2: return "P-tuning v2, 4 virtual tokens per layer"
-        case .iapt: return "IAPT, 4 prompt tokens per layer, bottleneck 32, self-attention pooling, rational activation"
-        }
-    }
-}
-
 /// `peft bench train`: one training step (forward, backward, AdamW) as the PyTorch + PEFT anchor
 /// measures it: a random model of the config's shape, random tokens `[batch, seq]`, next-token
 /// cross-entropy over every position (targets are the tokens shifted by one, as `labels=x` in
@@ -34,8 +16,12 @@ struct TrainBenchmark: ParsableCommand {
 
     @OptionGroup var modelOptions: BenchModelOptions
 
-    @Option(help: "Method: full, lora, prompt, prefix, ptuning2 or iapt.")
-    var method: TrainBenchMethod = .lora
+    @Option(help: "Method: full (every weight trainable) or an adapter method (\(AdapterMethodOptions.registry.methodNames.joined(separator: ", "))).")
+    var method = "lora"
+
+    @Option(name: .customLong("set"), help: ArgumentHelp(
+        "A setting of the adapter's configuration as KEY=VALUE (see peft train --set; repeatable).", valueName: "key=value"))
+    var settings: [String] = []
 
     @Option(help: "Timed steps (after two warm-up steps).")
     var steps = 8
@@ -61,15 +47,18 @@ struct TrainBenchmark: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Measure the sgemm reference rate (--no-peak leaves it out, e.g. when profiling the steps).")
     var peak = true
 
-    func run() throws {
+    func validate() throws {
         guard steps > 0 else { throw ValidationError("--steps must be positive") }
-        let model = try modelOptions.load(default: .small, trainable: method == .full)
+        try validateBenchMethod(method, settings: settings, baseline: "full")
+    }
+
+    func run() throws {
+        let model = try modelOptions.load(default: .small, trainable: method == "full")
         let modelConfig = model.config
         let (rows, sequence) = modelOptions.batch(default: .small)
         let label = modelOptions.label(default: .small)
         let adapter = try makeAdapter(for: model)
         adapter?.isTraining = true
-        let hooks = adapter.map { AdapterRouter($0, rows: rows) }
         let recompute = recomputeActivations || lean
         if pack { try model.packFrozenWeights(inputGradient: !(packForwardOnly || lean)) }
         Attention.packsOperandsWhereFast = packAttention
@@ -89,7 +78,7 @@ struct TrainBenchmark: ParsableCommand {
         var loss: Float = 0
         for step in 0..<(steps + 2) {
             let time = try Timing.seconds {
-                let lossNode = try model.loss(batch, hooks: hooks, targets: targets, recomputingLayers: recompute)
+                let lossNode = try model.loss(batch, adapter: adapter, targets: targets, recomputingLayers: recompute)
                 try lossNode.backward()
                 try optimizer.step()
                 optimizer.zeroGradients()
@@ -99,32 +88,52 @@ struct TrainBenchmark: ParsableCommand {
         }
         let seconds = Timing.median(times)
         let tokensPerSecond = Double(rows * sequence) / seconds
-        let work = TrainingWork(config: modelConfig, method: method, rows: rows, sequence: sequence)
+        let work = TrainingWork(config: modelConfig, adapter: adapter, rows: rows, sequence: sequence)
         let achieved = work.flops / seconds / 1e9
         let peakAfter = peak ? SGEMMPeak.measure() : peakBefore
         let reference = peakAfter.gflopsPerSecond >= peakBefore.gflopsPerSecond ? peakAfter : peakBefore
         let share = achieved / reference.gflopsPerSecond
         let load = Timing.loadAverage
         if json {
-            print(#"{"impl": "swift-peft", "config": "\#(label)", "method": "\#(method.rawValue)", "trainable": \#(trainable), "batch": \#(rows), "seq": \#(sequence), "step_s": \#(Timing.rounded(seconds, places: 4)), "tokens_per_s": \#(Timing.rounded(tokensPerSecond, places: 1)), "gflops": \#(Timing.rounded(work.flops / 1e9)), "gflops_per_s": \#(Timing.rounded(achieved, places: 1)), "sgemm_peak_gflops_per_s": \#(Timing.json(reference.gflopsPerSecond, places: 1)), "peak_share": \#(Timing.json(share, places: 3)), "loss": \#(Timing.rounded(Double(loss), places: 4)), "blas_core": "\#(BLAS.coreName)", "blas_threads": \#(BLAS.threadCount), "workers": \#(Parallel.workerCount), "peak_rss_mb": \#(Timing.rounded(ServeBenchmark.peakResidentMegabytes())), "recompute": \#(recompute), "loadavg_1m": \#(load)}"#)
+            try JSONOutput.printLine(TrainOutput(
+                config: label, method: method, trainable: trainable, batch: rows, seq: sequence,
+                stepS: Timing.rounded(seconds, places: 4), tokensPerS: Timing.rounded(tokensPerSecond, places: 1),
+                gflops: Timing.rounded(work.flops / 1e9), gflopsPerS: Timing.rounded(achieved, places: 1),
+                sgemmPeakGflopsPerS: FiniteOrNull(Timing.rounded(reference.gflopsPerSecond, places: 1)),
+                peakShare: FiniteOrNull(Timing.rounded(share, places: 3)), loss: FiniteOrNull(Timing.rounded(Double(loss), places: 4)),
+                blasCore: BLAS.coreName, blasThreads: BLAS.threadCount, workers: Parallel.workerCount,
+                peakRssMb: Timing.rounded(ServeBenchmark.peakResidentMegabytes()), recompute: recompute, loadAverage: load))
         } else {
-            print("train \(label) \(method.rawValue) (\(method.summary)): batch \(rows) × seq \(sequence), \(trainable) trainable")
+            print("train \(label) \(summary): batch \(rows) × seq \(sequence), \(trainable) trainable")
             print("  median step \(String(format: "%.1f", seconds * 1000)) ms over \(steps) steps, \(Int(tokensPerSecond)) tokens/s, loss \(String(format: "%.4f", loss)), peak RSS \(Int(ServeBenchmark.peakResidentMegabytes())) MB\(recompute ? " (activations recomputed)" : "")")
             print("  \(String(format: "%.2f", work.flops / 1e9)) GFLOP per step (\(work.formula)): \(String(format: "%.1f", achieved)) GFLOP/s, \(String(format: "%.0f", share * 100)) % of the sgemm peak measured now (\(String(format: "%.1f", reference.gflopsPerSecond)) GFLOP/s, \(reference.shape))")
             print("  OpenBLAS core \(BLAS.coreName), \(BLAS.threadCount) thread per call, products split over \(Parallel.workerCount) workers; OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"); load average \(load)")
         }
     }
 
+    /// The adapter timed (`nil` for full fine-tuning): the method's defaults, which are the
+    /// anchor's, with the `--set` settings over them.
     private func makeAdapter(for model: LlamaModel) throws -> (any Adapter)? {
-        switch method {
-        case .full: return nil
-        case .lora:
-            return try LoRAAdapter(model: model, configuration: LoRAConfiguration(rank: 8, alpha: 16, targetModules: [.query, .value]))
-        case .prompt: return try PromptTuningAdapter(model: model, configuration: PromptTuningConfiguration(virtualTokens: 20))
-        case .prefix, .ptuning2: return try PTuningV2Adapter(model: model, configuration: PTuningV2Configuration(virtualTokens: 4))
-        case .iapt: return try IAPTAdapter(model: model, configuration: IAPTConfiguration(virtualTokens: 4, bottleneck: 32))
-        }
+        guard method != "full" else { return nil }
+        return try AdapterMethodOptions.registry.makeAdapter(method: method, for: model, settings: settingsData(parseSettings(settings)))
     }
+
+    /// The method as printed beside the figures.
+    private var summary: String {
+        guard let adapterMethod = AdapterMethodOptions.registry.method(named: method) else { return "full (every weight trainable)" }
+        return "\(method) (\(adapterMethod.summary)\(settings.isEmpty ? "" : "; " + settings.joined(separator: ", ")))"
+    }
+}
+
+/// One line of `peft bench train --json`.
+private struct TrainOutput: Encodable {
+    let impl = "swift-peft"
+    let config: String, method: String
+    let trainable: Int, batch: Int, seq: Int
+    let stepS: Double, tokensPerS: Double, gflops: Double, gflopsPerS: Double
+    let sgemmPeakGflopsPerS: FiniteOrNull<Double>, peakShare: FiniteOrNull<Double>, loss: FiniteOrNull<Double>
+    let blasCore: String, blasThreads: Int, workers: Int
+    let peakRssMb: Double, recompute: Bool, loadAverage: Double
 }
 
 /// The estimated floating-point work of one training step, counting the matrix products only
@@ -147,9 +156,9 @@ struct TrainingWork {
     let flops: Double
     let formula: String
 
-    init(config c: LlamaConfig, method: TrainBenchMethod, rows: Int, sequence: Int) {
-        let inputPrefix = method == .prompt ? 20 : 0
-        let layerPrefix = [.prefix, .ptuning2, .iapt].contains(method) ? 4 : 0
+    init(config c: LlamaConfig, adapter: (any Adapter)?, rows: Int, sequence: Int) {
+        let inputPrefix = adapter?.inputPrefixLength ?? 0
+        let layerPrefix = adapter?.layerPrefixLength ?? 0
         let slots = Double(rows * (sequence + inputPrefix))
         let perRow = Double(sequence + inputPrefix)
         let pairs = perRow * Double(layerPrefix) + perRow * (perRow + 1) / 2
@@ -160,14 +169,13 @@ struct TrainingWork {
         let linear = layers * 2 * slots * projectionWeights + 2 * Double(rows * sequence) * d * Double(c.vocabSize)
         let attention = layers * 4 * Double(rows) * pairs * q
         var total = 2 * linear + 3 * attention
-        switch method {
-        case .full:
+        if adapter == nil {
             total += linear
             formula = "6·params·tokens + 3 × causal attention"
-        case .lora:
-            total += layers * 6 * slots * 8 * ((d + q) + (d + kv))
+        } else if let lora = adapter as? LoRAAdapter {
+            total += 6 * slots * Double(lora.trainableParameterCount)
             formula = "4·params·tokens + 3 × causal attention + LoRA's factors"
-        default:
+        } else {
             formula = "4·params·tokens + 3 × causal attention"
         }
         flops = total

@@ -66,7 +66,7 @@ struct GenerateCommand: ParsableCommand {
             sampling: temperature == 0 ? .greedy : .sample(temperature: temperature, topK: topK, topP: topP),
             seed: seed, stopTokens: ModelOptions.stopTokens(of: llama, tokenizer: tokenizer))
         var decoder = tokenizer.map(IncrementalDecoder.init(tokenizer:))
-        let hooks = try adapter.load(for: llama).map { AdapterRouter($0, rows: 1) }
+        let hooks = try adapter.load(for: llama).map(AdapterRouter.init)
         _ = try llama.generate(prompts: [promptIDs], options: options, hooks: hooks) { _, token in
             if decoder == nil {
                 FileHandle.standardOutput.write(Data("\(token) ".utf8))

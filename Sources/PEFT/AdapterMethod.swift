@@ -1,0 +1,148 @@
+import Foundation
+import Transformer
+
+/// One way to create new adapters: a name (`peft train --method NAME`), the adapter type, and how
+/// to make one from settings.
+///
+/// Settings are a JSON object of `adapter_config.json` keys (`{"r": 16, "target_modules":
+/// ["q_proj", "v_proj"]}`), laid over the method's defaults, so every option an adapter's
+/// configuration has can be set without the command line or the benchmarks knowing the type. A key
+/// the configuration does not have is refused, naming it and the keys there are.
+///
+/// A new adapter type needs one method, made with ``init(name:adapterType:summary:defaults:make:)``
+/// from its `Codable` configuration, and a registration (``AdapterRegistry/registering(_:)-(AdapterMethod)``).
+public struct AdapterMethod: @unchecked Sendable {
+    /// What a method's factory gets besides the configuration.
+    public struct Context {
+        /// The model the adapter is for.
+        public let model: LlamaModel
+        /// The model's tokenizer, for settings given as text (prompt tuning's initial text); `nil`
+        /// when the caller has none.
+        public let tokenizer: (any Tokenizer)?
+        /// The seed of the adapter's random initial values.
+        public let seed: UInt64
+    }
+
+    /// The method's name: lower case, as `--method` takes it.
+    public let name: String
+    /// The type of the adapters it makes (whose `peft_type` reads them back).
+    public let adapterType: any Adapter.Type
+    /// One line on what it is.
+    public let summary: String
+    /// The settings a new adapter takes when none are given: a JSON object of its configuration's
+    /// keys with their default values.
+    public let defaultSettings: Data
+    private let make: (Data, Context) throws -> any Adapter
+
+    /// A method whose adapters are made from a `Configuration` decoded from the settings laid over
+    /// `defaults` (decoding checks that `peft_type` is `adapterType.peftType`).
+    /// - Parameters:
+    ///   - defaults: the configuration of an adapter made with no settings; its encoding lists the
+    ///     keys settings may give, so it should encode every key (`null` for absent options).
+    ///   - make: the adapter for a configuration and context.
+    ///
+    /// A `defaults` that does not encode as a JSON object leaves the method with no settings, and
+    /// every ``makeAdapter(for:settings:tokenizer:seed:)`` throws naming what decoding misses.
+    public init<Configuration: Codable>(
+        name: String, adapterType: any Adapter.Type, summary: String, defaults: Configuration,
+        make: @escaping (Configuration, Context) throws -> any Adapter
+    ) {
+        let encoded = (try? ConfigurationCoding.encode(defaults)).flatMap {
+            (try? JSONSerialization.jsonObject(with: $0)) is [String: Any] ? $0 : nil
+        }
+        self.name = name
+        self.adapterType = adapterType
+        self.summary = summary
+        defaultSettings = encoded ?? Data("{}".utf8)
+        self.make = { settings, context in
+            let configuration = try ConfigurationCoding.decode(
+                Configuration.self, from: settings, expectedType: adapterType.peftType, file: "\(name) settings")
+            return try make(configuration, context)
+        }
+    }
+
+    /// The keys settings may give, sorted (`peft_type` and `task_type` excluded).
+    public var settingKeys: [String] {
+        let object = (try? JSONSerialization.jsonObject(with: defaultSettings)) as? [String: Any] ?? [:]
+        return object.keys.filter { !Self.fixedKeys.contains($0) }.sorted()
+    }
+
+    private static let fixedKeys: Set<String> = ["peft_type", "task_type"]
+
+    /// A new adapter for `model`.
+    /// - Parameters:
+    ///   - settings: a JSON object of configuration keys laid over ``defaultSettings``; `nil` for
+    ///     the defaults.
+    ///   - tokenizer: the model's tokenizer, needed by settings given as text.
+    ///   - seed: the seed of the random initial values.
+    /// - Throws: ``AdapterError/invalidConfiguration(file:key:reason:)`` for settings that are not
+    ///   a JSON object, a key the configuration does not have, a value of the wrong type or out of
+    ///   range; what the adapter's initialiser throws.
+    public func makeAdapter(
+        for model: LlamaModel, settings: Data? = nil, tokenizer: (any Tokenizer)? = nil, seed: UInt64 = 0
+    ) throws -> any Adapter {
+        try make(mergedSettings(settings), Context(model: model, tokenizer: tokenizer, seed: seed))
+    }
+
+    /// ``defaultSettings`` with `settings`' keys replaced.
+    func mergedSettings(_ settings: Data?) throws -> Data {
+        guard let settings else { return defaultSettings }
+        let file = "\(name) settings"
+        guard let given = (try? JSONSerialization.jsonObject(with: settings, options: [.fragmentsAllowed])) as? [String: Any] else {
+            throw AdapterError.invalidConfiguration(file: file, key: "", reason: "settings must be a JSON object")
+        }
+        var merged = (try? JSONSerialization.jsonObject(with: defaultSettings)) as? [String: Any] ?? [:]
+        let known = settingKeys
+        for (key, value) in given {
+            guard known.contains(key) else {
+                throw AdapterError.invalidConfiguration(
+                    file: file, key: key, reason: "not a setting of \(name) (its settings: \(known.joined(separator: ", ")))")
+            }
+            merged[key] = value
+        }
+        return try JSONSerialization.data(withJSONObject: merged, options: [.sortedKeys])
+    }
+}
+
+extension AdapterMethod {
+    /// LoRA (``LoRAAdapter``), `r` 8, alpha 16 on `q_proj` and `v_proj` by default.
+    public static let lora = AdapterMethod(
+        name: "lora", adapterType: LoRAAdapter.self, summary: "LoRA: low-rank updates of the target projections",
+        defaults: LoRAConfiguration()
+    ) { configuration, context in
+        try LoRAAdapter(model: context.model, configuration: configuration, seed: context.seed)
+    }
+
+    /// Prompt tuning (``PromptTuningAdapter``), 20 virtual tokens by default; a `TEXT`
+    /// initialisation is tokenised with the context's tokenizer.
+    public static let prompt = AdapterMethod(
+        name: "prompt", adapterType: PromptTuningAdapter.self, summary: "prompt tuning: virtual tokens in front of the input",
+        defaults: PromptTuningConfiguration()
+    ) { configuration, context in
+        var configuration = configuration
+        if case let .text(text, ids) = configuration.initialization, ids.isEmpty {
+            guard let tokenizer = context.tokenizer else {
+                throw AdapterError.invalidConfiguration(
+                    file: "prompt settings", key: "prompt_tuning_init_text", reason: "a text initialisation needs the model's tokenizer")
+            }
+            configuration.initialization = .text(text, tokenIDs: tokenizer.encode(text, addSpecialTokens: false))
+        }
+        return try PromptTuningAdapter(model: context.model, configuration: configuration, seed: context.seed)
+    }
+
+    /// P-tuning v2 (``PTuningV2Adapter``), 4 prompt vectors per layer by default.
+    public static let pTuningV2 = AdapterMethod(
+        name: "ptuning2", adapterType: PTuningV2Adapter.self, summary: "P-tuning v2: static prompts at every layer",
+        defaults: PTuningV2Configuration()
+    ) { configuration, context in
+        try PTuningV2Adapter(model: context.model, configuration: configuration, seed: context.seed)
+    }
+
+    /// IAPT (``IAPTAdapter``) with the defaults of `IAPT.md`.
+    public static let iapt = AdapterMethod(
+        name: "iapt", adapterType: IAPTAdapter.self, summary: "IAPT: prompts generated from the instruction at every layer",
+        defaults: IAPTConfiguration()
+    ) { configuration, context in
+        try IAPTAdapter(model: context.model, configuration: configuration, seed: context.seed)
+    }
+}
