@@ -193,3 +193,13 @@ extension Variable {
         }
     }
 }
+
+extension AdapterMethod {
+    /// IAPT (``IAPTAdapter``) with the defaults of `IAPT.md`.
+    public static let iapt = AdapterMethod(
+        name: "iapt", adapterType: IAPTAdapter.self, summary: "IAPT: prompts generated from the instruction at every layer",
+        defaults: IAPTConfiguration()
+    ) { configuration, context in
+        try IAPTAdapter(model: context.model, configuration: configuration, seed: context.seed)
+    }
+}

@@ -209,3 +209,13 @@ public final class LoRAAdapter: Adapter {
         }
     }
 }
+
+extension AdapterMethod {
+    /// LoRA (``LoRAAdapter``), `r` 8, alpha 16 on `q_proj` and `v_proj` by default.
+    public static let lora = AdapterMethod(
+        name: "lora", adapterType: LoRAAdapter.self, summary: "LoRA: low-rank updates of the target projections",
+        defaults: LoRAConfiguration()
+    ) { configuration, context in
+        try LoRAAdapter(model: context.model, configuration: configuration, seed: context.seed)
+    }
+}

@@ -92,3 +92,13 @@ public final class PTuningV2Adapter: Adapter {
         return try Variable.embedding(embeddings, ids: ids).reshaped([rows, count, dimensions.hidden])
     }
 }
+
+extension AdapterMethod {
+    /// P-tuning v2 (``PTuningV2Adapter``), 4 prompt vectors per layer by default.
+    public static let pTuningV2 = AdapterMethod(
+        name: "ptuning2", adapterType: PTuningV2Adapter.self, summary: "P-tuning v2: static prompts at every layer",
+        defaults: PTuningV2Configuration()
+    ) { configuration, context in
+        try PTuningV2Adapter(model: context.model, configuration: configuration, seed: context.seed)
+    }
+}

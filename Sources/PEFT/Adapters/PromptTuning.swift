@@ -138,3 +138,22 @@ public final class PromptTuningAdapter: Adapter {
         return try Variable.embedding(embeddings, ids: ids).reshaped([rows, count, dimensions.hidden])
     }
 }
+
+extension AdapterMethod {
+    /// Prompt tuning (``PromptTuningAdapter``), 20 virtual tokens by default; a `TEXT`
+    /// initialisation is tokenised with the context's tokenizer.
+    public static let prompt = AdapterMethod(
+        name: "prompt", adapterType: PromptTuningAdapter.self, summary: "prompt tuning: virtual tokens in front of the input",
+        defaults: PromptTuningConfiguration()
+    ) { configuration, context in
+        var configuration = configuration
+        if case let .text(text, ids) = configuration.initialization, ids.isEmpty {
+            guard let tokenizer = context.tokenizer else {
+                throw AdapterError.invalidConfiguration(
+                    file: "prompt settings", key: "prompt_tuning_init_text", reason: "a text initialisation needs the model's tokenizer")
+            }
+            configuration.initialization = .text(text, tokenIDs: tokenizer.encode(text, addSpecialTokens: false))
+        }
+        return try PromptTuningAdapter(model: context.model, configuration: configuration, seed: context.seed)
+    }
+}
