@@ -20,7 +20,7 @@ public final class PromptProbe: ForwardHooks {
     ) throws -> LayerPrefix? {
         let prefix = try router.layerPrefix(
             layer: layer, hiddenStates: hiddenStates, normalizedHiddenStates: normalizedHiddenStates, context: context)
-        if let prefix { prompts.append(prefix.prompts.value) }
+        if let vectors = prefix?.prompts { prompts.append(vectors.value) }
         return prefix
     }
 

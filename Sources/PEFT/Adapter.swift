@@ -11,7 +11,7 @@ import Transformer
 /// - ``projectionDelta(layer:projection:input:)``: add to a linear layer's output (LoRA, IA³);
 /// - ``inputPrefix(rows:)``: virtual tokens in front of the input (prompt tuning);
 /// - ``layerPrefix(layer:hiddenStates:normalizedHiddenStates:instructionMask:)``: a key/value prefix
-///   at every layer, static or computed from the instruction (P-tuning v2, IAPT).
+///   at every layer, static or computed from the instruction (P-tuning v2, prefix tuning, IAPT).
 ///
 /// Each hook is called on the sub-batch of rows routed to this adapter (``AdapterRouter``), so an
 /// adapter never sees rows of another adapter, and training, evaluation and multi-tenant serving
@@ -66,8 +66,10 @@ public protocol Adapter: AnyObject {
     /// The virtual token embeddings for `rows` rows, `[rows, inputPrefixLength, hidden]`.
     func inputPrefix(rows: Int) throws -> Variable?
 
-    /// The prompt vectors of layer `layer`, `[rows, layerPrefixLength, hidden]`, or `nil` when this
-    /// adapter has no prefix at that layer.
+    /// The key/value prefix of layer `layer` for these rows, `layerPrefixLength` vectors per row:
+    /// prompt vectors `[rows, m, hidden]` that enter through the layer's norm and projections, or
+    /// keys and values `[rows, m, kvHeads · headDim]` used as they are (``PrefixVectors``); `nil`
+    /// when this adapter has no prefix at that layer.
     /// - Parameters:
     ///   - hiddenStates: the residual stream entering the layer, `[rows, length, hidden]`.
     ///   - normalizedHiddenStates: the same after the layer's input RMSNorm.
@@ -75,7 +77,7 @@ public protocol Adapter: AnyObject {
     ///     or response tokens).
     func layerPrefix(
         layer: Int, hiddenStates: Variable, normalizedHiddenStates: Variable, instructionMask: [Bool]
-    ) throws -> Variable?
+    ) throws -> PrefixVectors?
 
     /// A change added to the output of `projection` in layer `layer`, `[rows, sequence, out]`, from
     /// the projection's input `[rows, sequence, in]`; `nil` where the adapter does not act.
@@ -88,7 +90,7 @@ extension Adapter {
     public func inputPrefix(rows: Int) throws -> Variable? { nil }
     public func layerPrefix(
         layer: Int, hiddenStates: Variable, normalizedHiddenStates: Variable, instructionMask: [Bool]
-    ) throws -> Variable? { nil }
+    ) throws -> PrefixVectors? { nil }
     public func projectionDelta(layer: Int, projection: Projection, input: Variable) throws -> Variable? { nil }
     public func beginTrainingStep(randomSeed: UInt64) {}
 

@@ -69,15 +69,47 @@ public final class AdapterRouter: ForwardHooks {
     public func layerPrefix(
         layer: Int, hiddenStates: Variable, normalizedHiddenStates: Variable, context: ForwardContext
     ) throws -> LayerPrefix? {
-        let length = context.batch.length
-        return try prompts(slots: context.layerPrefixSlots, rowCount: context.batch.batch) { adapter, rows, everyRow in
+        let (rowCount, length, slots) = (context.batch.batch, context.batch.length, context.layerPrefixSlots)
+        guard slots > 0 else { return nil }
+        let parts = try run(groups(rowCount: rowCount), rowCount: rowCount) { adapter, rows, everyRow in
             try adapter.layerPrefix(
                 layer: layer,
                 hiddenStates: everyRow ? hiddenStates : hiddenStates.selectRows(rows),
                 normalizedHiddenStates: everyRow ? normalizedHiddenStates : normalizedHiddenStates.selectRows(rows),
                 instructionMask: everyRow
                     ? context.batch.instructionMask : rows.flatMap { context.batch.instructionMask[($0 * length)..<(($0 + 1) * length)] })
-        }.map { LayerPrefix(prompts: $0.prompts, lengths: $0.lengths) }
+        }
+        guard !parts.isEmpty else { return nil }
+        var prompts: [(rows: [Int], value: Variable)] = [], keys: [(rows: [Int], value: Variable)] = []
+        var values: [(rows: [Int], value: Variable)] = []
+        var lengths = [Int](repeating: 0, count: rowCount), keyValueRows = [Bool](repeating: false, count: rowCount)
+        for (rows, vectors) in parts {
+            let first: Variable
+            switch vectors {
+            case .prompts(let vectors):
+                prompts.append((rows, vectors))
+                first = vectors
+            case let .keysValues(k, v):
+                guard k.shape == v.shape else {
+                    throw AdapterError.mismatch("layer \(layer): an adapter gave keys \(k.shape) and values \(v.shape)")
+                }
+                keys.append((rows, k))
+                values.append((rows, v))
+                for row in rows { keyValueRows[row] = true }
+                first = k
+            }
+            guard first.shape.count == 3, first.shape[0] == rows.count, first.shape[1] <= slots else {
+                throw AdapterError.mismatch("layer \(layer): an adapter gave a prefix \(first.shape) for \(rows.count) rows and \(slots) slots")
+            }
+            for row in rows { lengths[row] = first.shape[1] }
+        }
+        func assembled(_ parts: [(rows: [Int], value: Variable)]) throws -> Variable? {
+            guard let width = parts.first?.value.shape[2] else { return nil }
+            return try Variable.assemblingRows(parts, shape: [rowCount, slots, width])
+        }
+        return LayerPrefix(
+            prompts: try assembled(prompts), keys: try assembled(keys), values: try assembled(values),
+            keyValueRows: keyValueRows, lengths: lengths)
     }
 
     public func projectionDelta(
@@ -121,16 +153,16 @@ public final class AdapterRouter: ForwardHooks {
     /// `body` for each group, with whether the group is every row of the `rowCount` in order;
     /// groups run in parallel when there are several and no graph is being recorded. The groups
     /// that gave a result, in order.
-    private func run(
-        _ groups: [(adapter: any Adapter, rows: [Int])], rowCount: Int, _ body: (any Adapter, [Int], Bool) throws -> Variable?
-    ) throws -> [(rows: [Int], value: Variable)] {
-        func result(_ group: (adapter: any Adapter, rows: [Int])) throws -> Variable? {
+    private func run<Output>(
+        _ groups: [(adapter: any Adapter, rows: [Int])], rowCount: Int, _ body: (any Adapter, [Int], Bool) throws -> Output?
+    ) throws -> [(rows: [Int], value: Output)] {
+        func result(_ group: (adapter: any Adapter, rows: [Int])) throws -> Output? {
             try body(group.adapter, group.rows, groups.count == 1 && group.rows == Array(0..<rowCount))
         }
         guard groups.count > 1, !GradientMode.isEnabled else {
             return try groups.compactMap { group in try result(group).map { (group.rows, $0) } }
         }
-        var results = [Result<Variable?, any Error>](repeating: .success(nil), count: groups.count)
+        var results = [Result<Output?, any Error>](repeating: .success(nil), count: groups.count)
         results.withUnsafeMutableBufferPointer { slots in
             let slots = UncheckedSendable(slots)
             Parallel.forEach(groups.count) { range in

@@ -24,7 +24,7 @@ struct ArgumentValidationTests {
         (["--method", "iapt", "--pooling", "nope"], "'self_attention', 'mean', 'max' or 'last_token'"),
         (["--method", "iapt", "--activation", "tanh"], "'rational', 'gelu' or 'relu'"),
         (["--method", "prompt", "--prompt-init", "zeros"], "'random', 'vocab' or 'text'"),
-        (["--method", "adapters"], "--method: 'adapters' is not one of iapt, lora, prompt, ptuning2"),
+        (["--method", "adapters"], "--method: 'adapters' is not one of iapt, lora, prefix, prompt, ptuning2"),
     ])
     func enumerated(extra: [String], expected: String) throws {
         let text = try #require(message(Self.training + extra))

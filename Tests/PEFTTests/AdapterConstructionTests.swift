@@ -83,8 +83,8 @@ struct AdapterMethodTests {
     @Test("The built-in registry creates every method by name, and reads every type back")
     func builtIn() throws {
         let registry = AdapterRegistry.builtIn
-        #expect(registry.methodNames == ["iapt", "lora", "prompt", "ptuning2"])
-        #expect(registry.peftTypes == ["IAPT", "LORA", "PROMPT_TUNING", "P_TUNING_V2"])
+        #expect(registry.methodNames == ["iapt", "lora", "prefix", "prompt", "ptuning2"])
+        #expect(registry.peftTypes == ["IAPT", "LORA", "PREFIX_TUNING", "PROMPT_TUNING", "P_TUNING_V2"])
         let model = try tinyBackbone()
         for name in registry.methodNames {
             let adapter = try registry.makeAdapter(method: name, for: model, seed: 5)

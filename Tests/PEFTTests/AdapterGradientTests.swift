@@ -33,6 +33,18 @@ struct AdapterGradientTests {
         }
     }
 
+    @Test("IAPT whose generator emits keys and values directly")
+    func iaptKeysValues() throws {
+        let model = try tinyBackbone()
+        let configuration = IAPTConfiguration(virtualTokens: 2, bottleneck: 3, generatorOutput: .keysValues)
+        let adapter = try IAPTAdapter(model: model, configuration: configuration, seed: 8)
+        try perturb(adapter, seed: 23)
+        for (result, (name, _)) in zip(try check(adapter, model: model), adapter.namedParameters) {
+            print("gradient check IAPT kv \(name): \(result)")
+            #expect(result.relativeError < 2e-2, "\(name): \(result)")
+        }
+    }
+
     @Test("LoRA factors, with rsLoRA scaling, through every targeted projection")
     func lora() throws {
         let model = try tinyBackbone()
@@ -51,6 +63,7 @@ struct AdapterGradientTests {
         let adapters: [any Adapter] = [
             try PromptTuningAdapter(model: model, configuration: PromptTuningConfiguration(virtualTokens: 2), seed: 1),
             try PTuningV2Adapter(model: model, configuration: PTuningV2Configuration(virtualTokens: 2), seed: 2),
+            try PrefixTuningAdapter(model: model, configuration: PrefixTuningConfiguration(virtualTokens: 2), seed: 3),
         ]
         for adapter in adapters {
             for result in try check(adapter, model: model) {

@@ -41,7 +41,7 @@ struct AdapterParityTests {
     }
 
     @Test("Logits match the reference for every adapter kind and instruction length",
-          arguments: ["base", "lora", "lora-rslora", "prompt", "ptuning2", "iapt", "iapt-mean-gelu"])
+          arguments: ["base", "lora", "lora-rslora", "prompt", "prefix", "ptuning2", "iapt", "iapt-mean-gelu"])
     func logitsMatch(run name: String) throws {
         let run = try #require(expectation.runs[name])
         let adapter = try run.adapter.map { try AdapterFiles.load(from: adapterFixtures.appendingPathComponent($0), model: base) }

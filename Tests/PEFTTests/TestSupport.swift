@@ -19,6 +19,9 @@ func everyAdapter(for model: LlamaModel) throws -> [(name: String, adapter: any 
         ("prompt tuning", try PromptTuningAdapter(model: model, configuration: PromptTuningConfiguration(virtualTokens: 3), seed: 2)),
         ("P-tuning v2", try PTuningV2Adapter(model: model, configuration: PTuningV2Configuration(virtualTokens: 2), seed: 3)),
         ("IAPT", try IAPTAdapter(model: model, configuration: IAPTConfiguration(virtualTokens: 4, bottleneck: 6), seed: 4)),
+        ("prefix tuning", try PrefixTuningAdapter(model: model, configuration: PrefixTuningConfiguration(virtualTokens: 3), seed: 5)),
+        ("IAPT emitting keys and values", try IAPTAdapter(
+            model: model, configuration: IAPTConfiguration(virtualTokens: 2, bottleneck: 5, generatorOutput: .keysValues), seed: 6)),
     ]
     for (_, adapter) in adapters { try perturb(adapter, seed: 99) }
     return adapters

@@ -17,6 +17,8 @@ import Transformer
 ///
 /// Padding and response tokens are masked out of the softmax, so the response never leaks into
 /// the prompts. The generators run during the prefill only; the prompts then live in the KV cache.
+/// With ``IAPTConfiguration/generatorOutput`` `kv`, `W_up` emits the layer's `m` keys and values
+/// directly (`m × 2·kvHeads·headDim`), used without norm, projection or RoPE, as prefix tuning's.
 public final class IAPTAdapter: Adapter {
     public static let peftType = "IAPT"
 
@@ -28,7 +30,8 @@ public final class IAPTAdapter: Adapter {
         public let poolQueries: Variable?
         /// `rational.numerator` `[p + 1]` and `rational.denominator` `[q]` (rational activation only).
         public let numerator: Variable?, denominator: Variable?
-        /// `up_proj`: `[d, r]` and `[d]`.
+        /// `up_proj`: `[out, r]` and `[out]`, `out` the hidden size `d`, or `2 · kvHeads · headDim`
+        /// for a generator that emits keys and values.
         public let upWeight: Variable, upBias: Variable
     }
 
@@ -38,6 +41,8 @@ public final class IAPTAdapter: Adapter {
     public let generators: [Int: Generator]
     public let namedParameters: [(name: String, variable: Variable)]
     public var isTraining = false
+    /// `kvHeads · headDim` of the model: the width of each of the keys and values a `kv` generator emits.
+    private let keyValueWidth: Int
 
     /// A new adapter for `model`, initialised as `IAPT.md` chooses: `W_down` like a linear layer,
     /// pool queries from `N(0, 0.02²)`, `W_up` and `b_up` zero (four empty prompt slots), rational
@@ -60,6 +65,8 @@ public final class IAPTAdapter: Adapter {
     public init(model: LlamaModel, configuration: IAPTConfiguration, parameters: ParameterBuilder) throws {
         try configuration.validate(for: model)
         let (d, r, m) = (model.config.hiddenSize, configuration.bottleneck, configuration.virtualTokens)
+        let keyValueWidth = model.config.numKeyValueHeads * model.config.headDim
+        let outputWidth = configuration.generatorOutput == .hidden ? d : 2 * keyValueWidth
         let rational = configuration.activation == .rational
         let fit = rational && !parameters.isReading ? try RationalActivation.fitGELU(
             degrees: (configuration.rationalDegrees[0], configuration.rationalDegrees[1]),
@@ -76,14 +83,15 @@ public final class IAPTAdapter: Adapter {
                 "rational.numerator", shape: [configuration.rationalDegrees[0] + 1], initializer: .values(fit?.activation.numerator ?? [])) : nil
             let denominator = rational ? try generator.parameter(
                 "rational.denominator", shape: [configuration.rationalDegrees[1]], initializer: .values(fit?.activation.denominator ?? [])) : nil
-            let upWeight = try generator.parameter("up_proj.weight", shape: [d, r], initializer: .zeros)
-            let upBias = try generator.parameter("up_proj.bias", shape: [d], initializer: .zeros)
+            let upWeight = try generator.parameter("up_proj.weight", shape: [outputWidth, r], initializer: .zeros)
+            let upBias = try generator.parameter("up_proj.bias", shape: [outputWidth], initializer: .zeros)
             generators[layer] = Generator(
                 downWeight: downWeight, downBias: downBias, poolQueries: poolQueries, numerator: numerator,
                 denominator: denominator, upWeight: upWeight, upBias: upBias)
         }
         self.configuration = configuration
         self.generators = generators
+        self.keyValueWidth = keyValueWidth
         namedParameters = try parameters.finish()
     }
 
@@ -105,14 +113,22 @@ public final class IAPTAdapter: Adapter {
 
     public func layerPrefix(
         layer: Int, hiddenStates: Variable, normalizedHiddenStates: Variable, instructionMask: [Bool]
-    ) throws -> Variable? {
+    ) throws -> PrefixVectors? {
         guard let generator = generators[layer] else { return nil }
         let input = configuration.generatorInput == .normalized ? normalizedHiddenStates : hiddenStates
-        return try prompts(generator, input: input, instructionMask: instructionMask)
+        let output = try prompts(generator, input: input, instructionMask: instructionMask)
+        switch configuration.generatorOutput {
+        case .hidden: return .prompts(output)
+        case .keysValues:
+            return .keysValues(
+                keys: try output.slice(alongAxis: 2, 0..<keyValueWidth),
+                values: try output.slice(alongAxis: 2, keyValueWidth..<(2 * keyValueWidth)))
+        }
     }
 
-    /// The generator's prompts `[rows, m, d]` for `input: [rows, n, d]`, pooling over the positions
-    /// where `instructionMask` is `true`.
+    /// The generator's output `[rows, m, out]` for `input: [rows, n, d]`, pooling over the positions
+    /// where `instructionMask` is `true`: prompt vectors (`out = d`) or keys and values side by side
+    /// (`out = 2 · kvHeads · headDim`), as ``IAPTConfiguration/generatorOutput`` says.
     func prompts(_ generator: Generator, input: Variable, instructionMask: [Bool]) throws -> Variable {
         let (rows, length, m) = (input.shape[0], input.shape[1], configuration.virtualTokens)
         let projected = try Variable.linear(input, weight: generator.downWeight, bias: generator.downBias)  // [rows, n, r]
@@ -127,7 +143,7 @@ public final class IAPTAdapter: Adapter {
         case .gelu: activated = pooled.gelu()
         case .relu: activated = pooled.relu()
         }
-        return try Variable.linear(activated, weight: generator.upWeight, bias: generator.upBias)  // [rows, m, d]
+        return try Variable.linear(activated, weight: generator.upWeight, bias: generator.upBias)  // [rows, m, out]
     }
 
     /// Pools `x: [rows, n, r]` over the instruction positions into `[rows, m, r]`.

@@ -36,6 +36,16 @@ public struct IAPTConfiguration: Codable, Sendable, Equatable {
         case residual
     }
 
+    /// What the generator's up-projection emits (*choice*).
+    public enum GeneratorOutput: String, Codable, Sendable, CaseIterable {
+        /// `m` prompt vectors `[m, hidden]` that enter through the layer's norm, key/value
+        /// projections and RoPE (the method as `IAPT.md` describes it).
+        case hidden
+        /// The layer's `m` keys and values directly, `[m, 2 · kvHeads · headDim]`, used as they are
+        /// (as prefix tuning's are).
+        case keysValues = "kv"
+    }
+
     /// `num_virtual_tokens`: prompt vectors per layer, `m` (default 4).
     public var virtualTokens: Int
     /// `bottleneck`: the generator's inner width, `r` (default 32).
@@ -52,6 +62,8 @@ public struct IAPTConfiguration: Codable, Sendable, Equatable {
     public var rationalLearningRateMultiplier: Float
     /// `generator_input` (*choice*, normalised).
     public var generatorInput: GeneratorInput
+    /// `generator_output` (*choice*, hidden).
+    public var generatorOutput: GeneratorOutput
     /// `layers`: the layers with a generator (`nil`: every layer).
     public var layers: [Int]?
     /// `base_model_name_or_path`, informational.
@@ -61,7 +73,8 @@ public struct IAPTConfiguration: Codable, Sendable, Equatable {
     public init(
         virtualTokens: Int = 4, bottleneck: Int = 32, pooling: Pooling = .selfAttention, activation: ActivationKind = .rational,
         rationalDegrees: [Int] = [5, 4], rationalInterval: [Double] = [-4, 4], rationalLearningRateMultiplier: Float = 0.1,
-        generatorInput: GeneratorInput = .normalized, layers: [Int]? = nil, baseModel: String? = nil
+        generatorInput: GeneratorInput = .normalized, generatorOutput: GeneratorOutput = .hidden, layers: [Int]? = nil,
+        baseModel: String? = nil
     ) {
         self.virtualTokens = virtualTokens
         self.bottleneck = bottleneck
@@ -71,6 +84,7 @@ public struct IAPTConfiguration: Codable, Sendable, Equatable {
         self.rationalInterval = rationalInterval
         self.rationalLearningRateMultiplier = rationalLearningRateMultiplier
         self.generatorInput = generatorInput
+        self.generatorOutput = generatorOutput
         self.layers = layers
         self.baseModel = baseModel
     }
@@ -79,6 +93,7 @@ public struct IAPTConfiguration: Codable, Sendable, Equatable {
         case peftType = "peft_type", taskType = "task_type", virtualTokens = "num_virtual_tokens", bottleneck, pooling
         case activation, rationalDegrees = "rational_degrees", rationalInterval = "rational_init_interval"
         case rationalLearningRateMultiplier = "rational_lr_multiplier", generatorInput = "generator_input", layers
+        case generatorOutput = "generator_output"
         case baseModel = "base_model_name_or_path"
     }
 
@@ -94,6 +109,7 @@ public struct IAPTConfiguration: Codable, Sendable, Equatable {
         rationalLearningRateMultiplier = try container.decodeIfPresent(Float.self, forKey: .rationalLearningRateMultiplier)
             ?? defaults.rationalLearningRateMultiplier
         generatorInput = try container.decodeIfPresent(GeneratorInput.self, forKey: .generatorInput) ?? defaults.generatorInput
+        generatorOutput = try container.decodeIfPresent(GeneratorOutput.self, forKey: .generatorOutput) ?? defaults.generatorOutput
         layers = try container.decodeIfPresent([Int].self, forKey: .layers)
         baseModel = try container.decodeIfPresent(String.self, forKey: .baseModel)
     }
@@ -110,6 +126,7 @@ public struct IAPTConfiguration: Codable, Sendable, Equatable {
         try container.encode(rationalInterval, forKey: .rationalInterval)
         try container.encode(rationalLearningRateMultiplier, forKey: .rationalLearningRateMultiplier)
         try container.encode(generatorInput, forKey: .generatorInput)
+        try container.encode(generatorOutput, forKey: .generatorOutput)
         try container.encode(layers, forKey: .layers)
         try container.encode(baseModel, forKey: .baseModel)
     }

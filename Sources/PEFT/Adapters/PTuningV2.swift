@@ -86,10 +86,10 @@ public final class PTuningV2Adapter: Adapter {
 
     public func layerPrefix(
         layer: Int, hiddenStates: Variable, normalizedHiddenStates: Variable, instructionMask: [Bool]
-    ) throws -> Variable? {
+    ) throws -> PrefixVectors? {
         let (count, rows) = (configuration.virtualTokens, hiddenStates.shape[0])
         let ids = (0..<(rows * count)).map { layer * count + $0 % count }
-        return try Variable.embedding(embeddings, ids: ids).reshaped([rows, count, dimensions.hidden])
+        return .prompts(try Variable.embedding(embeddings, ids: ids).reshaped([rows, count, dimensions.hidden]))
     }
 }
 

@@ -5,7 +5,7 @@ import Transformer
 /// ``AdapterFiles/load(from:model:registry:)``, and by method name (``AdapterMethod``) for
 /// `peft train --method`, the benchmarks and ``makeAdapter(method:for:settings:tokenizer:seed:)``.
 ///
-/// The built-in registry knows LoRA, prompt tuning, P-tuning v2 and IAPT. An adapter type defined
+/// The built-in registry knows LoRA, prompt tuning, P-tuning v2, prefix tuning and IAPT. An adapter type defined
 /// elsewhere joins with ``registering(_:)-(AdapterMethod)`` (to be created and read) or
 /// ``registering(_:)-(any Adapter.Type)`` (to be read only); nothing in this package changes.
 public struct AdapterRegistry: @unchecked Sendable {
@@ -19,7 +19,7 @@ public struct AdapterRegistry: @unchecked Sendable {
     }
 
     /// The adapter types and methods of this package.
-    public static let builtIn = AdapterRegistry(methods: [.lora, .prompt, .pTuningV2, .iapt])
+    public static let builtIn = AdapterRegistry(methods: [.lora, .prompt, .pTuningV2, .prefix, .iapt])
 
     /// This registry plus `type`, readable from its folders (replacing a type with the same `peftType`).
     public func registering(_ type: any Adapter.Type) -> AdapterRegistry {

@@ -32,17 +32,50 @@ public struct ForwardContext: Sendable {
     public var layerPrefixSlots: Int { layerPrefixLengths.max() ?? 0 }
 }
 
-/// The prompt vectors of one layer's key/value prefix.
+/// One layer's key/value prefix for a set of rows, in one of two forms.
+public enum PrefixVectors {
+    /// Prompt vectors `[rows, m, hidden]` that enter through the layer's input RMSNorm, its key and
+    /// value projections, and RoPE at positions `0..<m` (P-tuning v2, IAPT).
+    case prompts(Variable)
+    /// Keys and values `[rows, m, kvHeads · headDim]` each, used as they are: no norm, projection or
+    /// RoPE (PEFT's prefix tuning, which hands them to the model as past keys and values).
+    case keysValues(keys: Variable, values: Variable)
+}
+
+/// One layer's key/value prefix for the whole batch.
+///
+/// Prefix tensors have `slots` (the batch's widest prefix) on their second axis; row `r`'s `m_r`
+/// vectors are right-aligned (slots `slots − m_r ..< slots`) and the slots in front of them are
+/// masked out, so rows with different adapters, or none, share one batch. Each row's prefix is in
+/// one of the two forms of ``PrefixVectors``: rows in ``keyValueRows`` take theirs from ``keys`` and
+/// ``values``, the others from ``prompts``.
 public struct LayerPrefix {
-    /// `[batch, slots, hidden]`, row `r`'s vectors right-aligned in the last `lengths[r]` slots.
-    public let prompts: Variable
-    /// Per row, how many of the slots hold prompts at this layer (at most what
+    /// `[batch, slots, hidden]` prompt vectors, or `nil` when every row gives keys and values.
+    public let prompts: Variable?
+    /// `[batch, slots, kvHeads · headDim]` keys and values, or `nil` when every row gives prompts.
+    public let keys: Variable?, values: Variable?
+    /// Per row, whether its prefix is in ``keys`` and ``values`` rather than ``prompts``.
+    public let keyValueRows: [Bool]
+    /// Per row, how many of the slots hold its prefix at this layer (at most what
     /// ``ForwardHooks/layerPrefixLengths(for:)`` declared); the others are masked.
     public let lengths: [Int]
 
-    /// Prompt vectors with their per-row lengths.
+    /// Prompt vectors for every row, with their per-row lengths.
     public init(prompts: Variable, lengths: [Int]) {
+        self.init(prompts: prompts, keys: nil, values: nil, keyValueRows: lengths.map { _ in false }, lengths: lengths)
+    }
+
+    /// Keys and values for every row, with their per-row lengths.
+    public init(keys: Variable, values: Variable, lengths: [Int]) {
+        self.init(prompts: nil, keys: keys, values: values, keyValueRows: lengths.map { _ in true }, lengths: lengths)
+    }
+
+    /// Prompt vectors for some rows and keys and values for the others (`keyValueRows`).
+    public init(prompts: Variable?, keys: Variable?, values: Variable?, keyValueRows: [Bool], lengths: [Int]) {
         self.prompts = prompts
+        self.keys = keys
+        self.values = values
+        self.keyValueRows = keyValueRows
         self.lengths = lengths
     }
 }
@@ -54,9 +87,10 @@ public struct LayerPrefix {
 /// Three kinds of change cover LoRA, prompt tuning, P-tuning v2 and IAPT:
 /// - a **projection delta** added to a linear layer's output (LoRA, IA³, …);
 /// - **virtual input tokens** prepended to the token embeddings (prompt tuning);
-/// - a **key/value prefix** at every layer: prompt vectors `P` that enter through the layer's
-///   input RMSNorm and its key and value projections, with RoPE positions `0..<m`, and that every
-///   token attends to (P-tuning v2; IAPT computes `P` from the layer's hidden states).
+/// - a **key/value prefix** at every layer that every token attends to: prompt vectors `P` that
+///   enter through the layer's input RMSNorm and its key and value projections, with RoPE positions
+///   `0..<m` (P-tuning v2; IAPT computes `P` from the layer's hidden states), or keys and values
+///   given directly (prefix tuning). Real tokens take positions from `m` on either way.
 ///
 /// Prefix tensors are `[batch, slots, hidden]` where `slots` is the batch's widest prefix; row `r`'s
 /// `m_r` vectors are right-aligned (slots `slots − m_r ..< slots`) and the slots in front of them
@@ -68,8 +102,8 @@ public protocol ForwardHooks: AnyObject {
     func layerPrefixLengths(for batch: TokenBatch) -> [Int]
     /// The virtual token embeddings, `[batch, context.inputPrefixSlots, hidden]`.
     func inputPrefix(context: ForwardContext) throws -> Variable?
-    /// The prompt vectors of layer `layer`, `[batch, context.layerPrefixSlots, hidden]`, or `nil`
-    /// when no row has a prefix at this layer.
+    /// The key/value prefix of layer `layer` (``LayerPrefix``, `context.layerPrefixSlots` slots),
+    /// or `nil` when no row has a prefix at this layer.
     ///
     /// - Parameters:
     ///   - hiddenStates: the residual stream entering the layer at the token slots,

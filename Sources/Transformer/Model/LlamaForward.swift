@@ -171,18 +171,41 @@ extension LlamaModel {
             let tokenNormalized = plan.inputSlots > 0 ? try normalized.slice(alongAxis: 1, tokens) : normalized
             if let prefix = try hooks?.layerPrefix(
                 layer: index, hiddenStates: tokenHidden, normalizedHiddenStates: tokenNormalized, context: plan.context) {
-                guard prefix.prompts.shape == [rows, plan.layerSlots, config.hiddenSize], prefix.lengths.count == rows,
-                      zip(prefix.lengths, plan.context.layerPrefixLengths).allSatisfy({ $0 >= 0 && $0 <= $1 }) else {
+                let keyValueWidth = keyValueHeads * headWidth
+                guard prefix.lengths.count == rows, prefix.keyValueRows.count == rows,
+                      zip(prefix.lengths, plan.context.layerPrefixLengths).allSatisfy({ $0 >= 0 && $0 <= $1 }),
+                      prefix.prompts.map({ $0.shape == [rows, plan.layerSlots, config.hiddenSize] }) ?? !prefix.keyValueRows.contains(false),
+                      prefix.keys.map({ $0.shape == [rows, plan.layerSlots, keyValueWidth] }) ?? !prefix.keyValueRows.contains(true),
+                      prefix.values?.shape == prefix.keys?.shape else {
                     throw ModelError.invalidInput(
-                        "layer \(index): a prefix of \(prefix.prompts.shape) with lengths \(prefix.lengths) does not fit the declared \(plan.context.layerPrefixLengths) in [\(rows), \(plan.layerSlots), \(config.hiddenSize)]")
+                        "layer \(index): a prefix of prompts \(prefix.prompts?.shape ?? []), keys \(prefix.keys?.shape ?? []) and values \(prefix.values?.shape ?? []) with lengths \(prefix.lengths) does not fit the declared \(plan.context.layerPrefixLengths) in [\(rows), \(plan.layerSlots), \(config.hiddenSize) or \(keyValueWidth)]")
                 }
-                let promptsNormalized = try Variable.rmsNorm(prefix.prompts, weight: layer.inputNorm, epsilon: epsilon)
-                prefixKey = try Variable.rope(
-                    Variable.linear(promptsNormalized, weight: layer.keyProjection)
-                        .reshaped([rows, plan.layerSlots, keyValueHeads, headWidth]),
-                    rotary: rotary, positions: plan.layerPrefixPositions(lengths: prefix.lengths))
-                prefixValue = try Variable.linear(promptsNormalized, weight: layer.valueProjection)
-                    .reshaped([rows, plan.layerSlots, keyValueHeads, headWidth])
+                let shape = [rows, plan.layerSlots, keyValueHeads, headWidth]
+                var keyParts: [(rows: [Int], value: Variable)] = [], valueParts: [(rows: [Int], value: Variable)] = []
+                if let prompts = prefix.prompts {
+                    let promptRows = (0..<rows).filter { !prefix.keyValueRows[$0] }
+                    let selected = promptRows.count == rows ? prompts : try prompts.selectRows(promptRows)
+                    let normalizedPrompts = try Variable.rmsNorm(selected, weight: layer.inputNorm, epsilon: epsilon)
+                    let positions = plan.layerPrefixPositions(lengths: prefix.lengths)
+                    keyParts.append((promptRows, try Variable.rope(
+                        Variable.linear(normalizedPrompts, weight: layer.keyProjection)
+                            .reshaped([promptRows.count, plan.layerSlots, keyValueHeads, headWidth]),
+                        rotary: rotary, positions: promptRows.flatMap { positions[($0 * plan.layerSlots)..<(($0 + 1) * plan.layerSlots)] })))
+                    valueParts.append((promptRows, try Variable.linear(normalizedPrompts, weight: layer.valueProjection)
+                        .reshaped([promptRows.count, plan.layerSlots, keyValueHeads, headWidth])))
+                }
+                if let keys = prefix.keys, let values = prefix.values {
+                    let keyValueRows = (0..<rows).filter { prefix.keyValueRows[$0] }
+                    let everyRow = keyValueRows.count == rows
+                    keyParts.append((keyValueRows, try (everyRow ? keys : keys.selectRows(keyValueRows))
+                        .reshaped([keyValueRows.count, plan.layerSlots, keyValueHeads, headWidth])))
+                    valueParts.append((keyValueRows, try (everyRow ? values : values.selectRows(keyValueRows))
+                        .reshaped([keyValueRows.count, plan.layerSlots, keyValueHeads, headWidth])))
+                }
+                keyParts.removeAll { $0.rows.isEmpty }
+                valueParts.removeAll { $0.rows.isEmpty }
+                prefixKey = try Variable.assemblingRows(keyParts, shape: shape)
+                prefixValue = try Variable.assemblingRows(valueParts, shape: shape)
                 prefixLengths = prefix.lengths
             }
         }

@@ -26,7 +26,7 @@ import warnings
 from pathlib import Path
 
 import torch
-from peft import LoraConfig, PeftModel, PromptTuningConfig, TaskType, get_peft_model
+from peft import LoraConfig, PeftModel, PrefixTuningConfig, PromptTuningConfig, TaskType, get_peft_model
 from safetensors.torch import load_file, save_file
 from transformers import DynamicCache, LlamaConfig, LlamaForCausalLM
 from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
@@ -115,6 +115,33 @@ def make_prompt():
     model.peft_config["default"].base_model_name_or_path = BASE_NAME
     model.save_pretrained(HERE / "prompt")
     (HERE / "prompt" / "README.md").unlink()  # PEFT's empty model card
+
+
+def make_prefix():
+    """A PEFT prefix-tuning adapter: 3 virtual tokens, keys and values N(0, 0.5^2) (PEFT sizes them by
+    the key/value heads: prompt_embeddings [3, layers * 2 * kv_heads * head_dim])."""
+    model = get_peft_model(load_base(), PrefixTuningConfig(task_type=TaskType.CAUSAL_LM, num_virtual_tokens=3))
+    with torch.no_grad():
+        embedding = model.prompt_encoder["default"].embedding.weight
+        embedding.copy_(randn(tuple(embedding.shape), 0.5, 7000))
+    model.config.name_or_path = BASE_NAME
+    model.peft_config["default"].base_model_name_or_path = BASE_NAME
+    model.save_pretrained(HERE / "prefix")
+    (HERE / "prefix" / "README.md").unlink(missing_ok=True)
+
+
+def hf_kv_logits(model: LlamaForCausalLM, tokens: list[int], embeddings: torch.Tensor) -> torch.Tensor:
+    """LlamaForCausalLM's logits with prefix tuning's keys and values, read from `prompt_embeddings`
+    ([m, layers * 2 * kv_width]: layer l's key at columns 2l·w.., its value at (2l+1)·w..) and handed
+    to the model as a cache, unrotated, as they are; the model then places the tokens at m..."""
+    cache = DynamicCache(config=model.config)
+    m, heads, head_dim = embeddings.shape[0], MODEL["num_key_value_heads"], MODEL["head_dim"]
+    width = heads * head_dim
+    for l in range(MODEL["num_hidden_layers"]):
+        k = embeddings[:, 2 * l * width:(2 * l + 1) * width].reshape(1, m, heads, head_dim).transpose(1, 2)
+        v = embeddings[:, (2 * l + 1) * width:(2 * l + 2) * width].reshape(1, m, heads, head_dim).transpose(1, 2)
+        cache.update(k.to(torch.float32), v.to(torch.float32), l)
+    return model(input_ids=torch.tensor([tokens]), past_key_values=cache, use_cache=True).logits[0]
 
 
 def write_adapter(folder: str, config: dict, tensors: dict):
@@ -244,13 +271,14 @@ def main():
     # PEFT looks for the base's config at base_model_name_or_path (relative to the adapter, not the cwd).
     warnings.filterwarnings("ignore", message="Could not find a config file")
     warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated")
-    outputs = ["base", "lora", "lora-rslora", "prompt", "iapt", "iapt-mean-gelu", "ptuning2"]
+    outputs = ["base", "lora", "lora-rslora", "prompt", "prefix", "iapt", "iapt-mean-gelu", "ptuning2"]
     for folder in outputs:
         shutil.rmtree(HERE / folder, ignore_errors=True)
     make_base()
     make_lora("lora", 2000, target_modules=LORA_TARGETS)
     make_lora("lora-rslora", 2100, target_modules=["q_proj", "v_proj"], use_rslora=True)
     make_prompt()
+    make_prefix()
     make_iapt("iapt", "self_attention", "rational", 4000)
     make_iapt("iapt-mean-gelu", "mean", "gelu", 5000)
     make_ptuning2()
@@ -288,6 +316,12 @@ def main():
     record("prompt", "prompt", lambda t, k: peft_model(input_ids=torch.tensor([t])).logits[0, -len(t):],
            lambda t, k, x: agree("prompt: PEFT vs reference with virtual tokens at 0..m-1",
                                  ref.forward(w64, shape, t, virtual_tokens=virtual)[0], x, 1e-5))
+
+    peft_model = PeftModel.from_pretrained(load_base(), HERE / "prefix").eval()
+    prefix = load_file(HERE / "prefix" / "adapter_model.safetensors")["prompt_embeddings"]
+    record("prefix", "prefix", lambda t, k: peft_model(input_ids=torch.tensor([t])).logits[0],
+           lambda t, k, x: agree("prefix: PEFT vs LlamaForCausalLM with the saved keys and values as its cache",
+                                 hf_kv_logits(hf, t, prefix), x, 1e-5))
 
     generated = {}
     for folder in ["iapt", "iapt-mean-gelu", "ptuning2"]:
