@@ -78,6 +78,26 @@ struct ParameterBuilderTests {
     }
 }
 
+@Suite("Prefix tuning files")
+struct PrefixTuningFileTests {
+    @Test("A PEFT prefix whose token_dim is not the model's key/value width is refused, naming the key")
+    func tokenDimension() throws {
+        let base = try LlamaModel(contentsOf: adapterFixtures.appendingPathComponent("base"))
+        let folder = temporaryFolder("prefix-token-dim")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.copyItem(at: adapterFixtures.appendingPathComponent("prefix"), to: folder)
+        let configuration = folder.appendingPathComponent(AdapterFiles.configurationFile)
+        let text = try String(contentsOf: configuration, encoding: .utf8)
+        try text.replacingOccurrences(of: #""token_dim": 16"#, with: #""token_dim": 32"#).write(to: configuration, atomically: true, encoding: .utf8)
+        do {
+            _ = try AdapterFiles.load(from: folder, model: base)
+            Issue.record("a prefix for another key/value width was accepted")
+        } catch let AdapterError.invalidConfiguration(_, key, reason) {
+            #expect(key == "token_dim" && reason.contains("key/value width (kvHeads · headDim) is 16"), "\(reason)")
+        }
+    }
+}
+
 @Suite("Adapter methods: new adapters by name and settings")
 struct AdapterMethodTests {
     @Test("The built-in registry creates every method by name, and reads every type back")

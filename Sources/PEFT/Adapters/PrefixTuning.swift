@@ -75,12 +75,9 @@ public final class PrefixTuningAdapter: Adapter {
 
     public convenience init(configuration data: Data, weights: any TensorSource, model: LlamaModel) throws {
         let configuration = try ConfigurationCoding.decode(PrefixTuningConfiguration.self, from: data, expectedType: Self.peftType)
-        let declared = try? JSONDecoder().decode(Dimensions.self, from: data)
-        let width = model.config.numKeyValueHeads * model.config.headDim
-        try ConfigurationCoding.require(declared?.layers.map { $0 == model.config.numHiddenLayers } ?? true, "num_layers",
-                                        "\(declared?.layers ?? 0) layers, but the model has \(model.config.numHiddenLayers)")
-        try ConfigurationCoding.require(declared?.tokenDimension.map { $0 == width } ?? true, "token_dim",
-                                        "\(declared?.tokenDimension ?? 0), but the model's keys are \(width) wide (kvHeads · headDim)")
+        try ConfigurationCoding.checkDimensions(
+            in: data, layers: model.config.numHiddenLayers, tokenDimension: model.config.numKeyValueHeads * model.config.headDim,
+            meaning: "key/value width (kvHeads · headDim)")
         try self.init(model: model, configuration: configuration, parameters: .reading(weights))
     }
 
@@ -116,12 +113,6 @@ public final class PrefixTuningAdapter: Adapter {
         let repeated = try Variable.embedding(layerColumns, ids: (0..<(rows * count)).map { $0 % count })
             .reshaped([rows, count, 2 * width])
         return .keysValues(keys: try repeated.slice(alongAxis: 2, 0..<width), values: try repeated.slice(alongAxis: 2, width..<(2 * width)))
-    }
-
-    /// The model dimensions PEFT records in a prefix-tuning configuration.
-    private struct Dimensions: Decodable {
-        let layers: Int?, tokenDimension: Int?
-        enum CodingKeys: String, CodingKey { case layers = "num_layers", tokenDimension = "token_dim" }
     }
 }
 

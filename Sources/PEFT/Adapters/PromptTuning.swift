@@ -95,7 +95,7 @@ public final class PromptTuningAdapter: Adapter {
 
     public convenience init(configuration data: Data, weights: any TensorSource, model: LlamaModel) throws {
         let configuration = try ConfigurationCoding.decode(PromptTuningConfiguration.self, from: data, expectedType: Self.peftType)
-        try ConfigurationCoding.checkDimensions(in: data, layers: model.config.numHiddenLayers, hidden: model.config.hiddenSize)
+        try ConfigurationCoding.checkDimensions(in: data, layers: model.config.numHiddenLayers, tokenDimension: model.config.hiddenSize)
         try self.init(model: model, configuration: configuration, parameters: .reading(weights))
     }
 

@@ -46,13 +46,20 @@ public enum ConfigurationCoding {
 
     /// Checks the model dimensions a configuration records (`num_layers`, `token_dim`), when it
     /// records them, against the model's.
+    /// - Parameters:
+    ///   - layers: the model's layer count.
+    ///   - tokenDimension: the width `token_dim` must have for this adapter and model (the hidden
+    ///     size for prompt methods; `kvHeads · headDim` for prefix tuning).
+    ///   - meaning: what that width is, for the error message.
     /// - Throws: ``AdapterError/invalidConfiguration(file:key:reason:)`` naming the key that differs.
-    public static func checkDimensions(in data: Data, layers: Int, hidden: Int) throws {
+    public static func checkDimensions(
+        in data: Data, layers: Int, tokenDimension: Int, meaning: String = "hidden size"
+    ) throws {
         let declared = try? JSONDecoder().decode(DeclaredDimensions.self, from: data)
         try require(declared?.layers.map { $0 == layers } ?? true, "num_layers",
                     "\(declared?.layers ?? 0) layers, but the model has \(layers)")
-        try require(declared?.tokenDimension.map { $0 == hidden } ?? true, "token_dim",
-                    "\(declared?.tokenDimension ?? 0), but the model's hidden size is \(hidden)")
+        try require(declared?.tokenDimension.map { $0 == tokenDimension } ?? true, "token_dim",
+                    "\(declared?.tokenDimension ?? 0), but the model's \(meaning) is \(tokenDimension)")
     }
 
     /// Throws ``AdapterError/invalidConfiguration(file:key:reason:)`` for `key` unless `condition`.
