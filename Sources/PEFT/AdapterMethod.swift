@@ -47,13 +47,13 @@ public struct AdapterMethod: @unchecked Sendable {
         name: String, adapterType: any Adapter.Type, summary: String, defaults: Configuration,
         make: @escaping (Configuration, Context) throws -> any Adapter
     ) {
-        let encoded = (try? ConfigurationCoding.encode(defaults)).flatMap {
-            (try? JSONSerialization.jsonObject(with: $0)) is [String: Any] ? $0 : nil
-        }
+        let encoded = try? ConfigurationCoding.encode(defaults)
+        let object = encoded.flatMap { (try? JSONSerialization.jsonObject(with: $0)) as? [String: Any] }
         self.name = name
         self.adapterType = adapterType
         self.summary = summary
-        defaultSettings = encoded ?? Data("{}".utf8)
+        defaultSettings = object == nil ? Data("{}".utf8) : encoded ?? Data("{}".utf8)
+        settingKeys = (object ?? [:]).keys.filter { $0 != "peft_type" && $0 != "task_type" }.sorted()
         self.make = { settings, context in
             let configuration = try ConfigurationCoding.decode(
                 Configuration.self, from: settings, expectedType: adapterType.peftType, file: "\(name) settings")
@@ -61,13 +61,8 @@ public struct AdapterMethod: @unchecked Sendable {
         }
     }
 
-    /// The keys settings may give, sorted (`peft_type` and `task_type` excluded).
-    public var settingKeys: [String] {
-        let object = (try? JSONSerialization.jsonObject(with: defaultSettings)) as? [String: Any] ?? [:]
-        return object.keys.filter { !Self.fixedKeys.contains($0) }.sorted()
-    }
-
-    private static let fixedKeys: Set<String> = ["peft_type", "task_type"]
+    /// The keys settings may give, sorted: those of ``defaultSettings`` but `peft_type` and `task_type`.
+    public let settingKeys: [String]
 
     /// A new adapter for `model`.
     /// - Parameters:

@@ -157,7 +157,8 @@ public final class AdapterRouter: ForwardHooks {
         _ groups: [(adapter: any Adapter, rows: [Int])], rowCount: Int, _ body: (any Adapter, [Int], Bool) throws -> Output?
     ) throws -> [(rows: [Int], value: Output)] {
         func result(_ group: (adapter: any Adapter, rows: [Int])) throws -> Output? {
-            try body(group.adapter, group.rows, groups.count == 1 && group.rows == Array(0..<rowCount))
+            // A group's rows are distinct, ascending indices below `rowCount`: all of them when as many.
+            try body(group.adapter, group.rows, groups.count == 1 && group.rows.count == rowCount)
         }
         guard groups.count > 1, !GradientMode.isEnabled else {
             return try groups.compactMap { group in try result(group).map { (group.rows, $0) } }
