@@ -50,11 +50,12 @@ public struct RunKey: Codable, Hashable, Sendable, CustomStringConvertible {
 ///
 /// 1. **Floor**: the untrained base model, evaluated once per base (greedy decoding does not depend on a
 ///    seed, and per task it is the same evaluation, so this one run serves both settings).
-/// 2. **Search**: every trained method at every learning rate of the grid, mixed setting, seed 0, on
-///    the first base. ``LearningRateSelection`` then picks one rate per method from their dev accuracy.
-/// 3. **Final**: every trained method at its chosen rate, on every base and seed, in the mixed setting,
-///    then in the per-task setting (every task) on the per-task bases. The seed-0 mixed run on the first
-///    base at the chosen rate has the same key as its search run: it is that run, not trained again.
+/// 2. **Search**, base by base: every trained method at every learning rate of the base's grid, mixed
+///    setting, seed 0, grown at an edge where the best rate sits on it (``LearningRateSelection``), which
+///    then picks one rate per method and base.
+/// 3. **Final**: every trained method at its chosen rate on that base with the other seeds, mixed, then
+///    per task (every task, every seed) on the per-task bases. The seed-0 mixed run at the chosen rate
+///    has the same key as its search run: it is that run, not trained again.
 public struct ComparisonPlan: Sendable {
     /// The settings planned from.
     public let settings: ComparisonSettings
@@ -70,48 +71,58 @@ public struct ComparisonPlan: Sendable {
         return settings.bases.map { RunKey(base: $0.name, method: .base, setting: .mixed, seed: 0, learningRate: nil) }
     }
 
-    /// The learning-rate search: each trained method at each rate, mixed, seed 0, first base.
-    public var searchRuns: [RunKey] {
-        guard let base = settings.searchBase else { return [] }
-        return settings.methods.filter(\.isTrained).flatMap { method in
-            settings.learningRates.map { RunKey(base: base.name, method: method, setting: .mixed, seed: 0, learningRate: $0) }
+    /// The learning-rate search on `base` as far as `results` decide it: each trained method at each
+    /// rate its search needs (``LearningRateSelection/searchRates(settings:base:method:results:)``), method
+    /// by method, rates increasing.
+    public func searchRuns(base: String, results: [RunKey: RunResult]) -> [RunKey] {
+        settings.methods.filter(\.isTrained).flatMap { method in
+            LearningRateSelection.searchRates(settings: settings, base: base, method: method, results: results).map {
+                LearningRateSelection.searchKey(base, method, $0)
+            }
         }
     }
 
-    /// Every trained method that has a chosen rate in `chosen`, on every base and seed, mixed and (on
-    /// the per-task bases) per task. Includes the search runs it reuses (same keys).
-    public func finalRuns(chosen: [ComparisonMethod: Float]) -> [RunKey] {
+    /// Every trained method of `base` that has a chosen rate in `chosen`, on every seed, mixed and (on
+    /// a per-task base) per task. Includes the search runs it reuses (same keys).
+    public func finalRuns(base: String, chosen: [ComparisonMethod: Float]) -> [RunKey] {
         let methods = settings.methods.filter(\.isTrained)
         var runs: [RunKey] = []
-        for base in settings.bases {
-            for method in methods {
-                guard let rate = chosen[method] else { continue }
-                runs += settings.seeds.map { RunKey(base: base.name, method: method, setting: .mixed, seed: $0, learningRate: rate) }
-            }
+        for method in methods {
+            guard let rate = chosen[method] else { continue }
+            runs += settings.seeds.map { RunKey(base: base, method: method, setting: .mixed, seed: $0, learningRate: rate) }
         }
-        for base in settings.bases where settings.perTaskBases.contains(base.name) {
+        if settings.perTaskBases.contains(base) {
             for method in methods {
                 guard let rate = chosen[method] else { continue }
                 for task in settings.tasks {
-                    runs += settings.seeds.map {
-                        RunKey(base: base.name, method: method, setting: .perTask, task: task, seed: $0, learningRate: rate)
-                    }
+                    runs += settings.seeds.map { RunKey(base: base, method: method, setting: .perTask, task: task, seed: $0, learningRate: rate) }
                 }
             }
         }
         return runs
     }
 
-    /// Floor, search and final runs without repeats, in that order.
-    public func allRuns(chosen: [ComparisonMethod: Float]) -> [RunKey] {
+    /// Floor, search and final runs as far as `results` decide them, without repeats, in that order.
+    public func allRuns(results: [RunKey: RunResult]) -> [RunKey] {
+        let choices = LearningRateSelection.choose(settings: settings, results: Array(results.values))
         var seen = Set<RunKey>()
-        return (floorRuns + searchRuns + finalRuns(chosen: chosen)).filter { seen.insert($0).inserted }
+        var runs = floorRuns
+        for base in settings.bases {
+            runs += searchRuns(base: base.name, results: results)
+            runs += finalRuns(base: base.name, chosen: (choices[base.name] ?? [:]).mapValues(\.learningRate))
+        }
+        return runs.filter { seen.insert($0).inserted }
     }
 
-    /// How many distinct runs the whole comparison makes once every trained method has a rate
-    /// (which rate does not change the count).
-    public var totalRunCount: Int {
-        let anyRate = settings.learningRates.first ?? 1
-        return allRuns(chosen: Dictionary(uniqueKeysWithValues: settings.methods.filter(\.isTrained).map { ($0, anyRate) })).count
+    /// How many distinct runs the whole comparison makes, as far as `results` decide the search (an
+    /// edge extension the results do not yet call for is not counted; which rate wins does not change
+    /// the count).
+    public func totalRunCount(results: [RunKey: RunResult]) -> Int {
+        let methods = settings.methods.filter(\.isTrained).count
+        let perTask = settings.tasks.count * settings.seedCount
+        return floorRuns.count + settings.bases.reduce(0) { count, base in
+            count + searchRuns(base: base.name, results: results).count + methods * (settings.seedCount - 1)
+                + (settings.perTaskBases.contains(base.name) ? methods * perTask : 0)
+        }
     }
 }

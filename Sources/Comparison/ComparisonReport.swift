@@ -6,9 +6,11 @@ public enum ComparisonReport {
     public static let markdownFile = "Results.md"
     /// The chart's file name.
     public static let chartFile = "Results.svg"
+    /// The learning curves' file name.
+    public static let curvesFile = "Results-curves.svg"
 
-    /// Reads the manifest and every run of `workDirectory`, and writes ``markdownFile`` and
-    /// ``chartFile`` into `outputDirectory` (created if needed), atomically. Runs still missing are
+    /// Reads the manifest and every run of `workDirectory`, and writes ``markdownFile``,
+    /// ``chartFile`` and ``curvesFile`` into `outputDirectory` (created if needed), atomically. Runs still missing are
     /// shown as `—` and counted in the report's notes.
     /// - Parameter workDirectoryName: how the report names the work directory (as typed).
     /// - Returns: the summary the files were made from.
@@ -24,6 +26,7 @@ public enum ComparisonReport {
         let files = [
             (markdownFile, MarkdownReport.render(summary, workDirectory: workDirectoryName, chartFile: chartFile)),
             (chartFile, SVGChart.render(summary)),
+            (curvesFile, CurveChart.render(summary)),
         ]
         for (name, text) in files {
             let url = outputDirectory.appendingPathComponent(name)

@@ -3,11 +3,12 @@ import PEFT
 
 /// Runs a comparison into a work directory, skipping the runs that are already there.
 ///
-/// The order is the ``ComparisonPlan``'s: the base model's floor and the learning-rate search first,
-/// then, with each method's rate chosen (``LearningRateSelection``), the final runs. Each finished run
-/// is saved at once, so the comparison can be interrupted at any point and resumed by running it
-/// again; a run with a stored result is never repeated (the search runs at the chosen rates are the
-/// seed-0 mixed runs of the first base).
+/// The order is the ``ComparisonPlan``'s: the base model's floor, then base by base the learning-rate
+/// search (grown at its edges as the results call for) and, with each method's rate chosen
+/// (``LearningRateSelection``), the final runs. Each finished run is saved at once, so the comparison
+/// can be interrupted at any point and resumed by running it again; a run with a stored result is never
+/// repeated. A session may name fewer bases, methods or seeds than earlier ones: the work directory's
+/// manifest keeps the union, so the report covers every session's runs.
 public struct ComparisonRunner {
     /// What to run.
     public let settings: ComparisonSettings
@@ -15,27 +16,33 @@ public struct ComparisonRunner {
     public let store: ResultStore
     /// The command, as it is written into the manifest and the report.
     public let command: String
-    /// Receives one line per event: bases loaded, each run with its accuracies and time, the chosen rates.
+    /// Only the final runs of these seeds are made in this session (the search, at seed 0, always is);
+    /// `nil` for every seed.
+    public let onlySeeds: Set<Int>?
+    /// Receives one line per event: bases loaded, each run with its accuracies, time and the
+    /// estimated time left, the chosen rates.
     public let log: (String) -> Void
     /// Called after every optimizer step of every run (for a progress bar).
     public let trainingProgress: ((TrainingProgress) -> Void)?
 
     /// A runner; nothing happens until ``run()``.
     public init(
-        settings: ComparisonSettings, workDirectory: URL, command: String, log: @escaping (String) -> Void,
-        trainingProgress: ((TrainingProgress) -> Void)? = nil
+        settings: ComparisonSettings, workDirectory: URL, command: String, onlySeeds: Set<Int>? = nil,
+        log: @escaping (String) -> Void, trainingProgress: ((TrainingProgress) -> Void)? = nil
     ) {
         self.settings = settings
         store = ResultStore(directory: workDirectory)
         self.command = command
+        self.onlySeeds = onlySeeds
         self.log = log
         self.trainingProgress = trainingProgress
     }
 
-    /// Makes every planned run that has no result yet and returns the updated manifest.
+    /// Makes every planned run of this session's settings that has no result yet and returns the
+    /// updated manifest.
     ///
-    /// Time: about `mixedSteps × batchSize` training examples per mixed run and `perTaskSteps ×
-    /// batchSize` per per-task run, plus the evaluation of dev, test-seen and test-unseen; see
+    /// Time: up to `mixedSteps × batchSize` training examples per mixed run plus a dev evaluation every
+    /// `evaluateEvery` steps, and the evaluation of test-seen and test-unseen; see
     /// `Documentation/Comparison.md` for measured rates.
     /// - Throws: ``ComparisonError/invalidOption(option:reason:)`` for invalid settings;
     ///   ``ComparisonError/workDirectoryMismatch(path:differences:)`` if the directory holds runs of
@@ -58,51 +65,66 @@ public struct ComparisonRunner {
                 + "IAPT \(info.iaptParameters) trainable, LoRA rank \(info.loraRank) → \(info.loraParameters)")
             bases[spec.name] = base
         }
+        let merged = previous.map { settings.merged(into: $0.settings) } ?? settings
         var manifest = ComparisonManifest(
-            settings: settings, bases: settings.bases.compactMap { bases[$0.name]?.description }, command: command,
-            sessionSeconds: (previous?.sessionSeconds ?? []) + [0])
+            settings: merged,
+            bases: merged.bases.compactMap { spec in
+                bases[spec.name]?.description ?? previous?.bases.first { $0.spec.name == spec.name }
+            },
+            command: command, sessionSeconds: (previous?.sessionSeconds ?? []) + [0])
         try store.save(manifest)
 
+        var results: [RunKey: RunResult] = [:]
+        for result in try store.allResults() { results[result.key] = result }
         let plan = ComparisonPlan(settings: settings)
         let executor = RunExecutor(settings: settings, data: data, trainingProgress: trainingProgress)
-        var position = 0
-        func make(_ runs: [RunKey]) throws -> [RunResult] {
-            var done = 0
-            let results = try runs.map { key -> RunResult in
-                position += 1
-                if let stored = try store.result(for: key) {
-                    done += 1
-                    return stored
-                }
+        var sessionRuns: [Double] = []
+        func make(_ runs: [RunKey]) throws {
+            for key in runs where results[key] == nil {
                 guard let base = bases[key.base] else {
                     throw ComparisonError.invalidOption(option: "--base", reason: "no base named '\(key.base)'")
                 }
                 let result = try executor.execute(key, on: base)
                 try store.save(result)
-                log("[\(position)/\(plan.totalRunCount)] \(key): " + Self.describe(result))
+                results[key] = result
+                if key.method.isTrained { sessionRuns.append(result.seconds) }
                 manifest.sessionSeconds[manifest.sessionSeconds.count - 1] = RunExecutor.seconds(clock.now - sessionStart)
                 try store.save(manifest)
-                return result
+                let planned = plan.totalRunCount(results: results)
+                let done = plan.allRuns(results: results).filter { results[$0] != nil }.count
+                log("[\(done)/\(planned)] \(key): " + Self.describe(result) + Self.remaining(planned - done, sessionRuns))
             }
-            if done > 0 { log("\(done) of \(runs.count) runs were already finished in \(store.directory.path)") }
-            return results
         }
 
-        log("floor and learning-rate search: \(plan.floorRuns.count + plan.searchRuns.count) runs")
-        let searched = try make(plan.floorRuns + plan.searchRuns)
-        let choices = LearningRateSelection.choose(settings: settings, results: searched)
-        for method in settings.methods {
-            guard let choice = choices[method] else { continue }
-            let tried = choice.candidates.map { String(format: "%g: %.1f %%", $0.key.learningRate ?? 0, 100 * $0.dev.accuracy) }
-            log("\(method.rawValue): learning rate \(choice.learningRate) (dev accuracy \(tried.joined(separator: ", ")))")
+        try make(plan.floorRuns)
+        for spec in settings.bases {
+            while true {
+                let pending = plan.searchRuns(base: spec.name, results: results).filter { results[$0] == nil }
+                if pending.isEmpty { break }
+                log("\(spec.name): learning-rate search, \(pending.count) runs to make")
+                try make(pending)
+            }
+            let choices = LearningRateSelection.choose(settings: settings, results: Array(results.values))[spec.name] ?? [:]
+            for method in settings.methods {
+                guard let choice = choices[method] else { continue }
+                let tried = choice.candidates.map { String(format: "%g: %.1f %%", $0.key.learningRate ?? 0, 100 * $0.dev.accuracy) }
+                log("\(spec.name) \(method.rawValue): learning rate \(choice.learningRate) (dev accuracy \(tried.joined(separator: ", ")))")
+            }
+            let finals = plan.finalRuns(base: spec.name, chosen: choices.mapValues(\.learningRate))
+                .filter { onlySeeds?.contains($0.seed) ?? true }
+            try make(finals)
         }
-        let searchKeys = Set(plan.floorRuns + plan.searchRuns)
-        let finals = plan.finalRuns(chosen: choices.mapValues(\.learningRate)).filter { !searchKeys.contains($0) }
-        log("final runs: \(finals.count)")
-        _ = try make(finals)
         manifest.sessionSeconds[manifest.sessionSeconds.count - 1] = RunExecutor.seconds(clock.now - sessionStart)
         try store.save(manifest)
         return manifest
+    }
+
+    /// `; 12 runs left, about 1 h 05 min` from the mean time of this session's trained runs.
+    static func remaining(_ left: Int, _ seconds: [Double]) -> String {
+        guard left > 0 else { return "; none left" }
+        guard !seconds.isEmpty else { return "; \(left) runs left" }
+        let estimate = Double(left) * seconds.reduce(0, +) / Double(seconds.count)
+        return "; \(left) run\(left == 1 ? "" : "s") left, about \(ReportFormat.duration(estimate))"
     }
 
     /// - Throws: ``ComparisonError/workDirectoryMismatch(path:differences:)`` if `previous` was made

@@ -6,13 +6,18 @@ import TaskSuite
 public struct BaseSpec: Codable, Equatable, Hashable, Sendable {
     /// The name used in tables and in the work directory's file names (letters, digits, `.`, `_`, `-`).
     public var name: String
-    /// The folder with `config.json`, `model.safetensors` (or shards) and `tokenizer.json`.
+    /// The folder with `config.json`, `model.safetensors` (or shards) and `tokenizer.json`, or a
+    /// `.gguf` file.
     public var path: String
+    /// This base's own learning-rate grid, or `nil` for ``ComparisonSettings/learningRates`` (a large
+    /// base whose runs take long may start from a narrower grid: edges still extend it).
+    public var learningRates: [Float]?
 
     /// A base called `name` in the folder at `path`.
-    public init(name: String, path: String) {
+    public init(name: String, path: String, learningRates: [Float]? = nil) {
         self.name = name
         self.path = path
+        self.learningRates = learningRates
     }
 
     /// Parses `NAME=PATH`, as `--base` takes it.
@@ -47,7 +52,7 @@ public struct ComparisonSettings: Codable, Equatable, Sendable {
     public var bases: [BaseSpec]
     /// The names of the bases that also run the per-task setting (six trainings per method and seed).
     public var perTaskBases: [String]
-    /// The methods compared, in table order.
+    /// The methods compared, in table order (``ComparisonMethod/catalogue`` by default).
     public var methods: [ComparisonMethod]
     /// The tasks of the suite used (all six by default).
     public var tasks: [TaskKind]
@@ -55,60 +60,82 @@ public struct ComparisonSettings: Codable, Equatable, Sendable {
     public var sizes: SplitSizes
     /// The task suite's seed; fixed for every run (run seeds change only initialisation and order).
     public var dataSeed: UInt64
-    /// Optimizer steps of a mixed-setting run.
+    /// Optimizer steps of a mixed-setting run: the cap, which the learning-rate schedule decays over;
+    /// a run ends earlier when ``patience`` runs out.
     public var mixedSteps: Int
-    /// Optimizer steps of each per-task run.
+    /// Optimizer steps of each per-task run (the cap, as ``mixedSteps``).
     public var perTaskSteps: Int
+    /// Steps between two dev evaluations (greedy exact match and mean loss on the dev split): the
+    /// learning curve's points. The run's test accuracies are those of its best dev point.
+    public var evaluateEvery: Int
+    /// Dev evaluations without a better dev point after which a run stops; `nil` runs to the cap.
+    public var patience: Int?
     /// Examples per optimizer step.
     public var batchSize: Int
     /// The fraction of the steps spent warming up (rounded up to whole steps).
     public var warmupFraction: Float
-    /// The peak learning rates searched, for every trained method alike.
+    /// The peak learning rates searched, for every trained method alike (a base may have its own,
+    /// ``BaseSpec/learningRates``).
     public var learningRates: [Float]
+    /// How many half-decade steps a base's grid may grow beyond each of its edges for a method whose
+    /// best rate sits on that edge (see ``LearningRateSelection``).
+    public var gridExtensions: Int
     /// The number of seeds: runs use seeds `0..<seedCount`.
     public var seedCount: Int
     /// Prompts per generation batch when evaluating.
     public var evaluationBatchSize: Int
 
-    /// The defaults of `peft compare`: the bundled base, every method and task, 300 train, 20 dev
-    /// and 40 + 40 test examples per task, 150 mixed and 40 per-task steps of 16 examples, 5 %
-    /// warm-up, learning rates 1e-3, 1e-2, 1e-1, three seeds (what `Documentation/Results.md` ran).
+    /// The defaults of `peft compare`: the bundled base, every method and task, 300 train, 40 dev
+    /// and 40 + 40 test examples per task, mixed runs of at most 1,500 steps of 16 examples with a
+    /// dev evaluation every 100 and a patience of 5, 5 % warm-up, the half-decade grid
+    /// ``halfDecadeGrid`` extended by up to 2 steps at each edge, three seeds, no per-task setting.
     public init(
-        bases: [BaseSpec] = [BaseSpec(name: "bundled", path: "Examples/BundledBase")], perTaskBases: [String]? = nil,
-        methods: [ComparisonMethod] = ComparisonMethod.allCases, tasks: [TaskKind] = TaskKind.allCases,
-        sizes: SplitSizes = SplitSizes(train: 300, dev: 20, testSeen: 40, testUnseen: 40), dataSeed: UInt64 = 0,
-        mixedSteps: Int = 150, perTaskSteps: Int = 40, batchSize: Int = 16, warmupFraction: Float = 0.05,
-        learningRates: [Float] = [1e-3, 1e-2, 1e-1], seedCount: Int = 3, evaluationBatchSize: Int = 32
+        bases: [BaseSpec] = [BaseSpec(name: "bundled", path: "Examples/BundledBase")], perTaskBases: [String] = [],
+        methods: [ComparisonMethod] = ComparisonMethod.catalogue, tasks: [TaskKind] = TaskKind.allCases,
+        sizes: SplitSizes = SplitSizes(train: 300, dev: 40, testSeen: 40, testUnseen: 40), dataSeed: UInt64 = 0,
+        mixedSteps: Int = 1500, perTaskSteps: Int = 200, evaluateEvery: Int = 100, patience: Int? = 5, batchSize: Int = 16,
+        warmupFraction: Float = 0.05, learningRates: [Float] = ComparisonSettings.halfDecadeGrid, gridExtensions: Int = 2,
+        seedCount: Int = 3, evaluationBatchSize: Int = 32
     ) {
         self.bases = bases
-        self.perTaskBases = perTaskBases ?? bases.prefix(1).map(\.name)
+        self.perTaskBases = perTaskBases
         self.methods = methods
         self.tasks = tasks
         self.sizes = sizes
         self.dataSeed = dataSeed
         self.mixedSteps = mixedSteps
         self.perTaskSteps = perTaskSteps
+        self.evaluateEvery = evaluateEvery
+        self.patience = patience
         self.batchSize = batchSize
         self.warmupFraction = warmupFraction
         self.learningRates = learningRates
+        self.gridExtensions = gridExtensions
         self.seedCount = seedCount
         self.evaluationBatchSize = evaluationBatchSize
     }
 
-    /// The compact prompt: `{instruction} {input} Answer:`, the answer following it (with its
-    /// leading space, see ``ComparisonData/instruction(_:)``). The bundled base saw only single-line
-    /// text, so the template has no line breaks, whose embeddings it never learned and which stay
-    /// frozen in fine-tuning.
-    public static let template = PromptTemplate(
-        withInput: "{instruction} {input} Answer:", withoutInput: "{instruction} Answer:")
+    /// The prompt of every run on every base: ``PromptTemplate/compact``, `{instruction} {input}
+    /// Answer:` with the answer after a space, chosen once for all bases (the bundled base never saw
+    /// line breaks; SmolLM2 reads it as well as its chat template, and one format keeps the bases
+    /// comparable).
+    public static let template = PromptTemplate.compact
     /// The global gradient norm gradients are clipped to.
     public static let maxGradientNorm: Float = 1
 
+    /// The most optimizer steps a run may be given.
+    public static let maximumSteps = 100_000
+
+    /// 1e-4, 3e-4, 1e-3, …, 3e-1: half-decade steps (see ``LearningRateLadder``).
+    public static let halfDecadeGrid: [Float] = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1]
+
+    /// The grid searched on `base` before any extension: its own, or ``learningRates``.
+    public func grid(for base: String) -> [Float] {
+        bases.first { $0.name == base }?.learningRates ?? learningRates
+    }
+
     /// The seeds of every run: `0..<seedCount`.
     public var seeds: [Int] { Array(0..<seedCount) }
-
-    /// The base hosting the learning-rate search (the first).
-    public var searchBase: BaseSpec? { bases.first }
 
     /// The steps of a run in `setting`.
     public func steps(for setting: ComparisonSetting) -> Int {
@@ -138,13 +165,22 @@ public struct ComparisonSettings: Codable, Equatable, Sendable {
         }
         try require(mixedSteps >= 1, "--mixed-steps", "must be at least 1, got \(mixedSteps)")
         try require(perTaskSteps >= 1, "--per-task-steps", "must be at least 1, got \(perTaskSteps)")
-        try require(batchSize >= 1, "--batch-size", "must be at least 1, got \(batchSize)")
+        try require(mixedSteps <= Self.maximumSteps && perTaskSteps <= Self.maximumSteps, "--mixed-steps",
+                    "runs are capped at \(Self.maximumSteps) steps")
+        try require(evaluateEvery >= 1, "--evaluate-every", "must be at least 1, got \(evaluateEvery)")
+        try require(patience.map { $0 >= 1 } ?? true, "--patience", "must be at least 1 (or 'none'), got \(patience ?? 0)")
+        try require((0...8).contains(gridExtensions), "--grid-extensions", "must be in 0...8, got \(gridExtensions)")
+        try require((1...1024).contains(batchSize), "--batch-size", "must be in 1...1024, got \(batchSize)")
         try require(warmupFraction >= 0 && warmupFraction < 1, "--warmup", "must be in [0, 1), got \(warmupFraction)")
         try require(!learningRates.isEmpty, "--learning-rates", "at least one learning rate is needed")
-        try require(learningRates.allSatisfy { $0 > 0 && $0.isFinite }, "--learning-rates", "must be positive, got \(learningRates)")
-        try require(Set(learningRates).count == learningRates.count, "--learning-rates", "a learning rate is listed twice")
+        for (option, grid) in [("--learning-rates", learningRates)] + bases.compactMap({ base in base.learningRates.map { ("--base-grid \(base.name)", $0) } }) {
+            try require(!grid.isEmpty, option, "at least one learning rate is needed")
+            try require(grid.allSatisfy { LearningRateLadder.range.contains($0) }, option,
+                        "rates must be in \(LearningRateLadder.range.lowerBound)...\(LearningRateLadder.range.upperBound), got \(grid)")
+            try require(Set(grid).count == grid.count, option, "a learning rate is listed twice")
+        }
         try require((1...100).contains(seedCount), "--seeds", "must be in 1...100, got \(seedCount)")
-        try require(evaluationBatchSize >= 1, "--eval-batch-size", "must be at least 1, got \(evaluationBatchSize)")
+        try require((1...1024).contains(evaluationBatchSize), "--eval-batch-size", "must be in 1...1024, got \(evaluationBatchSize)")
     }
 
     /// The settings that shape every run's result, by name: runs made with other values are not
@@ -153,7 +189,21 @@ public struct ComparisonSettings: Codable, Equatable, Sendable {
         [("tasks", tasks.map(\.rawValue).joined(separator: ",")),
          ("sizes", "\(sizes.train)/\(sizes.dev)/\(sizes.testSeen)/\(sizes.testUnseen)"), ("data seed", "\(dataSeed)"),
          ("mixed steps", "\(mixedSteps)"), ("per-task steps", "\(perTaskSteps)"), ("batch size", "\(batchSize)"),
-         ("warm-up", "\(warmupFraction)")]
+         ("warm-up", "\(warmupFraction)"), ("evaluate every", "\(evaluateEvery)"), ("patience", patience.map(String.init) ?? "none")]
+    }
+
+    /// `earlier` with this session's bases (replacing those of the same name, the others appended),
+    /// methods and per-task bases added, and the larger seed count: what the work directory holds
+    /// after this session. The recipe is this session's (checked equal beforehand).
+    func merged(into earlier: ComparisonSettings) -> ComparisonSettings {
+        var merged = self
+        merged.bases = earlier.bases.map { old in bases.first { $0.name == old.name } ?? old }
+            + bases.filter { new in !earlier.bases.contains { $0.name == new.name } }
+        let methodSet = Set(earlier.methods + methods)
+        merged.methods = ComparisonMethod.catalogue.filter(methodSet.contains)
+        merged.perTaskBases = earlier.perTaskBases + perTaskBases.filter { !earlier.perTaskBases.contains($0) }
+        merged.seedCount = max(earlier.seedCount, seedCount)
+        return merged
     }
 
     /// How `other`'s recipe differs from this one, as `name: this → other`; empty when it is the same.

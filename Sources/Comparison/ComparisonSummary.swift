@@ -37,6 +37,8 @@ public struct MethodSummary: Sendable {
     public let averageSeen: Spread?, averageUnseen: Spread?
     /// The final training loss over seeds (per-task setting: the mean over the tasks' runs).
     public let finalTrainLoss: Spread?
+    /// The step of the tested (best dev) point over seeds; `nil` for the base model or without results.
+    public let bestStep: Spread?
     /// The trainable parameters of one adapter (0 for the base model); `nil` without results.
     public let trainableParameters: Int?
     /// How many seeds each value should have: ``ComparisonSettings/seedCount``, or 1 for the base model.
@@ -48,8 +50,8 @@ public struct MethodSummary: Sendable {
 public struct ComparisonSummary: Sendable {
     /// The settings and bases of the comparison.
     public let manifest: ComparisonManifest
-    /// Each trained method's learning rate, from the search runs.
-    public let choices: [ComparisonMethod: LearningRateChoice]
+    /// Each trained method's learning rate on each base (by base name), from the search runs.
+    public let choices: [String: [ComparisonMethod: LearningRateChoice]]
     /// The results the tables use: those of planned runs (floor, search and final at the chosen rates).
     public let results: [RunResult]
     /// How many runs the whole comparison makes.
@@ -61,10 +63,18 @@ public struct ComparisonSummary: Sendable {
         self.manifest = manifest
         let plan = ComparisonPlan(settings: manifest.settings)
         choices = LearningRateSelection.choose(settings: manifest.settings, results: results)
-        let planned = Set(plan.allRuns(chosen: choices.mapValues(\.learningRate)))
+        var stored: [RunKey: RunResult] = [:]
+        for result in results { stored[result.key] = result }
+        let planned = Set(plan.allRuns(results: stored))
         self.results = results.filter { planned.contains($0.key) }
-        plannedRunCount = plan.totalRunCount
+        plannedRunCount = plan.totalRunCount(results: stored)
         byKey = Dictionary(self.results.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The chosen runs of `method` on `base` (mixed setting, every seed found), in seed order.
+    public func finalRuns(base: String, method: ComparisonMethod) -> [RunResult] {
+        guard let rate = choices[base]?[method]?.learningRate else { return [] }
+        return settings.seeds.compactMap { byKey[RunKey(base: base, method: method, setting: .mixed, seed: $0, learningRate: rate)] }
     }
 
     /// The settings of the comparison.
@@ -86,7 +96,7 @@ public struct ComparisonSummary: Sendable {
         if method == .base {
             let floor = byKey[RunKey(base: base, method: .base, setting: .mixed, seed: 0, learningRate: nil)]
             perSeed = [floor.map { result in Dictionary(uniqueKeysWithValues: tasks.map { ($0, result) }) } ?? [:]]
-        } else if let chosen = choices[method]?.learningRate {
+        } else if let chosen = choices[base]?[method]?.learningRate {
             rate = chosen
             perSeed = settings.seeds.map { seed in
                 var byTask: [TaskKind: RunResult] = [:]
@@ -120,7 +130,8 @@ public struct ComparisonSummary: Sendable {
             method: method, learningRate: rate, seen: spreads(.testSeen), unseen: spreads(.testUnseen),
             averageSeen: averages { task, result in result.accuracy(task, in: .testSeen) },
             averageUnseen: averages { task, result in result.accuracy(task, in: .testUnseen) },
-            finalTrainLoss: loss, trainableParameters: perSeed.lazy.compactMap { $0.values.first?.trainableParameters }.first,
+            finalTrainLoss: loss, bestStep: Spread(perSeed.compactMap { $0.values.first?.bestStep.map(Double.init) }),
+            trainableParameters: perSeed.lazy.compactMap { $0.values.first?.trainableParameters }.first,
             plannedSeeds: method == .base ? 1 : settings.seedCount)
     }
 

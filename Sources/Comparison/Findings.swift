@@ -31,12 +31,12 @@ public enum Findings {
         var text = "\(opening) IAPT's median average unseen accuracy is \(percent(own.median)) % (range "
             + "\(percent(own.minimum))–\(percent(own.maximum)), \(own.count) seed\(own.count == 1 ? "" : "s"))."
         let others = summary.settings.methods.filter { $0 != .iapt }
-        let baselines = others.filter { $0 != .iaptMean && $0 != .iaptGELU }
-        let ablations = others.filter { $0 == .iaptMean || $0 == .iaptGELU }
+        let baselines = others.filter { $0.adapterMethod != ComparisonMethod.iapt.adapterMethod }
+        let ablations = others.filter { $0.adapterMethod == ComparisonMethod.iapt.adapterMethod }
         if let sentence = verdicts(summary, own: own, base: base, setting: setting, methods: baselines, subject: "It") {
             text += " " + sentence
         }
-        if let sentence = verdicts(summary, own: own, base: base, setting: setting, methods: ablations, subject: "Against its ablations, it") {
+        if let sentence = verdicts(summary, own: own, base: base, setting: setting, methods: ablations, subject: "Against its variants, it") {
             text += " " + sentence
         }
         return text
@@ -88,7 +88,7 @@ public enum Findings {
     /// The trained method whose median average accuracy drops most from seen to unseen wordings on the
     /// first base (mixed setting), with its final train loss.
     static func wordings(_ summary: ComparisonSummary) -> String? {
-        guard let base = summary.settings.searchBase?.name else { return nil }
+        guard let base = summary.settings.bases.first?.name else { return nil }
         let drops = summary.settings.methods.filter(\.isTrained).compactMap { method -> (ComparisonMethod, MethodSummary, Double)? in
             let row = summary.summary(base: base, setting: .mixed, method: method)
             guard let seen = row.averageSeen, let unseen = row.averageUnseen else { return nil }

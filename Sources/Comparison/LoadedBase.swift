@@ -20,11 +20,12 @@ public struct ComparisonData: Sendable {
         suite.examples(in: split, task: task)
     }
 
-    /// `example` as the trainer and evaluator take it, with its task as the origin. The answer gets a
-    /// leading space: byte-level BPE words carry the space before them (` negative` is one token of
-    /// the bundled tokenizer, `negative` several), and exact match ignores surrounding spaces.
+    /// `example` as the trainer and evaluator take it, with its task as the origin. The template
+    /// (``PromptTemplate/compact``) puts a space before the answer: byte-level BPE words carry the
+    /// space before them (` negative` is one token of the bundled tokenizer, `negative` several), and
+    /// exact match ignores surrounding spaces.
     public static func instruction(_ example: TaskExample) -> InstructionExample {
-        InstructionExample(instruction: example.instruction, input: example.input, output: " " + example.output, origin: example.task.rawValue)
+        InstructionExample(instruction: example.instruction, input: example.input, output: example.output, origin: example.task.rawValue)
     }
 }
 

@@ -19,7 +19,7 @@ public enum MarkdownReport {
             "The command (run it as `swift run -c release peft compare …` from the package's root):\n\n    \(summary.manifest.command)",
         ]
         if let chartFile { sections.append("![Average accuracy per method](\(chartFile))") }
-        sections += [setup(summary), learningRates(summary), time(summary)]
+        sections += [setup(summary), learningRates(summary), curves(summary), time(summary)]
         for setting in ComparisonSetting.allCases {
             sections.append(settingTables(summary, setting))
         }
@@ -41,6 +41,23 @@ public enum MarkdownReport {
         }
         let sizes = settings.sizes, taskCount = settings.tasks.count
         lines += ["", "LoRA's rank is the one whose trainable-parameter count is closest to IAPT's on that base (counted by building the adapters).",
+            "### Methods",
+            "Each row is an adapter method of the registry (`peft train --method NAME`) with settings laid over its defaults "
+            + "(`--set KEY=VALUE`, the keys of `adapter_config.json`).",
+            "",
+            ReportFormat.header(["row", "method", "settings", "what"], leftAligned: 4)]
+        for method in settings.methods {
+            var shown = method.settings
+            if let rank = method.loraRank {
+                switch rank {
+                case .matchingIAPT: shown += " + r matching `iapt`'s count, lora_alpha = 2 · r"
+                case .fixed(let fixed): shown += " + r \(fixed), lora_alpha \(2 * fixed)"
+                }
+            }
+            lines.append(ReportFormat.row([method.rawValue, method.adapterMethod.map { "`\($0)`" } ?? "—",
+                                           method.isTrained ? "`\(shown)`" : "—", method.summary]))
+        }
+        lines += ["",
             "### Data",
             "Task suite seed \(settings.dataSeed) (`TaskSuite.generate(seed: \(settings.dataSeed), …)`), the same data for every run; "
             + "tasks: \(settings.tasks.map { "`\($0.rawValue)`" }.joined(separator: ", ")). Per task: \(sizes.train) train, "
@@ -55,11 +72,18 @@ public enum MarkdownReport {
             "### Training",
             ReportFormat.header(["", "mixed", "per-task"]),
             ReportFormat.row(["adapters per method and seed", "1 (all tasks)", "\(taskCount) (one per task)"]),
-            ReportFormat.row(["optimizer steps per adapter", "\(settings.mixedSteps)", "\(settings.perTaskSteps)"]),
+            ReportFormat.row(["optimizer steps per adapter, at most", "\(settings.mixedSteps)", "\(settings.perTaskSteps)"]),
+            ReportFormat.row(["dev evaluation every", "\(settings.evaluateEvery) steps", "\(settings.evaluateEvery) steps"]),
             ReportFormat.row(["examples per step", "\(settings.batchSize)", "\(settings.batchSize)"]),
-            ReportFormat.row(["epochs", String(format: "%.2f", Double(settings.mixedSteps * settings.batchSize) / Double(sizes.train * taskCount)),
+            ReportFormat.row(["epochs at the cap", String(format: "%.2f", Double(settings.mixedSteps * settings.batchSize) / Double(sizes.train * taskCount)),
                               String(format: "%.2f", Double(settings.perTaskSteps * settings.batchSize) / Double(sizes.train))]),
             ReportFormat.row(["warm-up steps", "\(warmupSteps(settings, .mixed))", "\(warmupSteps(settings, .perTask))"]),
+            "",
+            "Every run trains up to its cap with a dev evaluation (greedy exact match and mean loss) every "
+            + "\(settings.evaluateEvery) steps and after the last; "
+            + (settings.patience.map { "it stops when \($0) evaluations in a row bring no better dev point; " } ?? "it always runs to the cap; ")
+            + "its test accuracies are those of the weights at its best dev point (higher exact match, then lower dev loss). "
+            + "The rule is the same for every method, so no method's budget is chosen by hand.",
             "",
             "AdamW (β₁ 0.9, β₂ 0.999, ε 1e-8, no weight decay); linear warm-up over \(Int((100 * settings.warmupFraction).rounded())) % "
             + "of the steps (rounded up), then linear decay to 0; gradients clipped to global norm "
@@ -80,25 +104,68 @@ public enum MarkdownReport {
 
     private static func learningRates(_ summary: ComparisonSummary) -> String {
         let settings = summary.settings
-        let grid = settings.learningRates
         var lines = ["### Learning rates",
-            "Grid: \(grid.map(ReportFormat.rate).joined(separator: ", ")), the same for every method. Each method's rate is chosen "
-            + "in the mixed setting with seed 0 on the first base (`\(settings.searchBase?.name ?? "—")`) by: "
-            + "\(LearningRateSelection.rule). The chosen rate is then used for every setting, seed and base; the seed-0 mixed "
-            + "run on `\(settings.searchBase?.name ?? "—")` at that rate is the search run itself, not trained again. "
-            + "Cells: dev accuracy in % (mean dev loss in nats per answer token); the chosen rate in bold.",
-            "",
-            ReportFormat.header(["method"] + grid.map(ReportFormat.rate) + ["chosen"])]
-        for method in settings.methods where method.isTrained {
-            let choice = summary.choices[method]
-            let cells = grid.map { rate -> String in
-                guard let run = choice?.candidates.first(where: { $0.key.learningRate == rate }) else { return ReportFormat.missing }
-                var text = String(format: "%.1f", 100 * run.dev.accuracy) + (run.devLoss.map { String(format: " (%.3f)", $0) } ?? "")
-                if run.divergedAtStep != nil { text += ", diverged" }
-                return rate == choice?.learningRate ? "**\(text)**" : text
+            "Each base has its grid (default \(settings.learningRates.map(ReportFormat.rate).joined(separator: ", ")), half-decade "
+            + "steps), the same for every method; a method whose best rate is at an edge of the grid gets the next half-decade "
+            + "rate beyond it, up to \(settings.gridExtensions) at each edge. Each method's rate is chosen per base in the mixed "
+            + "setting with seed 0 by: \(LearningRateSelection.rule). The chosen rate is then used for every seed (and the "
+            + "per-task setting); the seed-0 run at that rate is the search run itself, not trained again. Cells: dev accuracy "
+            + "in % (mean dev loss in nats per answer token) at the best dev point; the chosen rate in bold."]
+        for base in summary.manifest.bases {
+            let choices = summary.choices[base.spec.name] ?? [:]
+            let tried = Set(choices.values.flatMap { $0.candidates.compactMap(\.key.learningRate) } + settings.grid(for: base.spec.name))
+            let grid = tried.sorted()
+            lines += ["", "**\(base.spec.name)**", "", ReportFormat.header(["method"] + grid.map(ReportFormat.rate) + ["chosen"])]
+            for method in settings.methods where method.isTrained {
+                let choice = choices[method]
+                let cells = grid.map { rate -> String in
+                    guard let run = choice?.candidates.first(where: { $0.key.learningRate == rate }) else {
+                        return choice?.pendingRates.contains(rate) ?? true ? ReportFormat.missing : ""
+                    }
+                    var text = String(format: "%.1f", 100 * run.dev.accuracy) + (run.devLoss.map { String(format: " (%.3f)", $0) } ?? "")
+                    if run.divergedAtStep != nil { text += ", diverged" }
+                    return rate == choice?.learningRate ? "**\(text)**" : text
+                }
+                let chosen = choice.map { ReportFormat.rate($0.learningRate) + ($0.isComplete ? "" : " (provisional)") } ?? ReportFormat.missing
+                lines.append(ReportFormat.row([method.rawValue] + cells + [chosen]))
             }
-            let chosen = choice.map { ReportFormat.rate($0.learningRate) + ($0.isComplete ? "" : " (provisional)") } ?? ReportFormat.missing
-            lines.append(ReportFormat.row([method.rawValue] + cells + [chosen]))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The learning curves' chart and what they say about the budget: per base and method, where the
+    /// best dev point of the chosen runs fell, and how many runs stopped early or peaked near the cap.
+    private static func curves(_ summary: ComparisonSummary) -> String {
+        let settings = summary.settings
+        let cap = settings.mixedSteps
+        var lines = ["### Learning curves",
+            "![Learning curves](\(ComparisonReport.curvesFile))",
+            "",
+            "Dev exact match every \(settings.evaluateEvery) steps at each method's chosen rate (seed 0). Per base and method, "
+            + "over the chosen runs (every seed): the median step of the best dev point, the steps run, and how many runs peaked "
+            + "in the last tenth of the cap (there the cap, not the method, may have ended the climb).",
+            "", ReportFormat.header(["base", "method", "rate", "runs", "best step (median, range)", "steps run (median)", "peaked near the cap"])]
+        var nearCap = 0, total = 0
+        for base in summary.manifest.bases {
+            for method in settings.methods where method.isTrained {
+                let runs = summary.finalRuns(base: base.spec.name, method: method)
+                guard let rate = summary.choices[base.spec.name]?[method]?.learningRate, !runs.isEmpty else { continue }
+                let best = Spread(runs.compactMap(\.bestStep).map(Double.init))
+                let steps = Spread(runs.map { Double($0.steps) })
+                let late = runs.filter { ($0.bestStep ?? 0) * 10 > cap * 9 }.count
+                nearCap += late
+                total += runs.count
+                lines.append(ReportFormat.row([
+                    base.spec.name, method.rawValue, ReportFormat.rate(rate), "\(runs.count)",
+                    best.map { "\(Int($0.median.rounded())) (\(Int($0.minimum))–\(Int($0.maximum)))" } ?? ReportFormat.missing,
+                    steps.map { "\(Int($0.median.rounded()))" } ?? ReportFormat.missing, "\(late)"]))
+            }
+        }
+        if total > 0 {
+            lines += ["", nearCap == 0
+                ? "No chosen run peaked in the last tenth of the \(cap)-step cap: every method had stopped improving on dev before it."
+                : "\(nearCap) of \(total) chosen runs peaked in the last tenth of the \(cap)-step cap: for them the cap may be short, "
+                    + "and a longer cap could change their numbers."]
         }
         return lines.joined(separator: "\n")
     }
@@ -140,10 +207,11 @@ public enum MarkdownReport {
             : "## Per-task setting: one adapter per task, evaluated on its own task"]
         guard !bases.isEmpty else { return (lines + ["", "Not run (no base in `--per-task-bases`)."]).joined(separator: "\n") }
         lines.append("Accuracy in % on test-seen (wordings seen in training) and test-unseen (held-out wordings); per task rounded to "
-            + "whole percent, averages are the mean over tasks. Median over seeds (min–max)."
+            + "whole percent, averages are the mean over tasks. Median over seeds (min–max). \"best step\" is the step of the "
+            + "dev point whose weights were tested (median over seeds)."
             + (setting == .perTask ? " Trainable parameters are per adapter (one adapter per task); the final train loss is the mean over the tasks' runs; the base model's row is its evaluation on each task." : ""))
         let header = ["method", "trainable"] + tasks.flatMap { ["\($0.rawValue) seen", "\($0.rawValue) unseen"] }
-            + ["average seen", "average unseen", "final train loss"]
+            + ["average seen", "average unseen", "best step", "final train loss"]
         for base in bases {
             lines += ["", "### \(base.spec.name) (\(ReportFormat.size(base.parameterCount)) parameters)", "", ReportFormat.header(header)]
             for method in summary.settings.methods {
@@ -156,6 +224,7 @@ public enum MarkdownReport {
                          ReportFormat.percent(row.unseen[$0], planned: planned, decimals: 0)]
                     }
                     + [ReportFormat.percent(row.averageSeen, planned: planned), ReportFormat.percent(row.averageUnseen, planned: planned),
+                       row.bestStep.map { String(Int($0.median.rounded())) } ?? (method.isTrained ? ReportFormat.missing : "n/a"),
                        method.isTrained ? ReportFormat.loss(row.finalTrainLoss, planned: planned) : "n/a"]))
             }
         }
@@ -210,9 +279,10 @@ public enum MarkdownReport {
                 + "\(diverged.count == 1 ? "was" : "were") evaluated with the weights of the last finite step: "
                 + diverged.map { "\($0.key) (step \($0.divergedAtStep ?? 0))" }.joined(separator: "; ") + ".")
         }
-        let provisional = summary.choices.values.filter { !$0.isComplete }.map(\.method.rawValue).sorted()
+        let provisional = summary.choices.values.flatMap(\.values).filter { !$0.isComplete }
+            .map { "\($0.method.rawValue) on \($0.base)" }.sorted()
         if !provisional.isEmpty {
-            notes.append("The learning rate of \(provisional.joined(separator: ", ")) is provisional: not every rate of the grid has a search run yet.")
+            notes.append("The learning rate of \(provisional.joined(separator: ", ")) is provisional: not every rate its search needs has a run yet.")
         }
         if notes.isEmpty { notes.append("Every planned run is finished; no run diverged.") }
         return "## Notes\n\n" + notes.map { "- " + $0 }.joined(separator: "\n")

@@ -2,6 +2,7 @@ import Autograd
 import Foundation
 import PEFT
 import TaskSuite
+import Tensor
 import Transformer
 
 /// Makes one run: builds the method's adapter, trains it with the comparison's recipe, and evaluates
@@ -12,41 +13,24 @@ struct RunExecutor {
     /// Called after every optimizer step (for a progress bar); never stops training.
     let trainingProgress: ((TrainingProgress) -> Void)?
 
-    /// Runs `key` on `base`.
+    /// Runs `key` on `base`: trains up to the setting's cap with a dev evaluation every
+    /// ``ComparisonSettings/evaluateEvery`` steps (and after the last), stops when
+    /// ``ComparisonSettings/patience`` evaluations pass without a better dev point, then evaluates the
+    /// test splits with the weights of the best dev point.
+    ///
+    /// "Better" is ``LearningRateSelection``'s order: higher dev exact match, then lower dev loss.
     /// - Throws: errors of the adapters, trainer and evaluator (a non-finite loss is not one: the run
-    ///   is then recorded as diverged and evaluated with the weights of the last finite step).
+    ///   is then recorded as diverged and evaluated with the weights of its best dev point, or of the
+    ///   last finite step when it had none).
     func execute(_ key: RunKey, on base: LoadedBase) throws -> RunResult {
         let clock = ContinuousClock()
-        let adapter = try key.method.makeAdapter(for: base.model, loraRank: base.description.loraRank, seed: UInt64(key.seed))
-        let trainStart = clock.now
-        var steps = 0, trainTokens = 0, finalTrainLoss: Float?, divergedAtStep: Int?
-        var trainer: Trainer?
-        if let adapter, let learningRate = key.learningRate {
-            let training = try base.encoder.encode(examples(.train, key).map(ComparisonData.instruction))
-            let options = trainingOptions(exampleCount: training.count, setting: key.setting, learningRate: learningRate, seed: key.seed)
-            let run = try Trainer(model: base.model, adapter: adapter, options: options)
-            trainer = run
-            do {
-                let report = try run.train(on: training) { progress in
-                    steps = progress.step
-                    finalTrainLoss = progress.loss
-                    trainTokens = Int((progress.tokensPerSecond * progress.elapsedSeconds).rounded())
-                    trainingProgress?(progress)
-                    return .proceed
-                }
-                (steps, finalTrainLoss) = (report.steps, report.finalTrainLoss)
-            } catch let TrainingError.nonFiniteLoss(step) {
-                divergedAtStep = step
-            }
-        }
-        let trainSeconds = Self.seconds(clock.now - trainStart)
-
-        let evaluationStart = clock.now
-        let devExamples = examples(.dev, key)
-        let devLoss = try trainer?.evaluateLoss(base.encoder.encode(devExamples.map(ComparisonData.instruction)))
+        let adapter = try key.method.makeAdapter(for: base.model, matchedRank: base.description.loraRank, seed: UInt64(key.seed))
         let evaluator = try Evaluator(model: base.model, encoder: base.encoder, batchSize: settings.evaluationBatchSize)
-        func scores(_ split: TaskSplit) throws -> [String: Score] {
-            let evaluated = examples(split, key)
+        let devExamples = examples(.dev, key)
+        func scores(_ evaluated: [TaskExample]) throws -> [String: Score] {
+            let wasTraining = adapter?.isTraining ?? false
+            adapter?.isTraining = false
+            defer { adapter?.isTraining = wasTraining }
             let report = try evaluator.exactMatch(
                 evaluated.map(ComparisonData.instruction), adapter: adapter, maxNewTokens: base.description.maxNewTokens)
             var byTask: [String: Score] = [:]
@@ -58,14 +42,87 @@ struct RunExecutor {
             }
             return byTask
         }
-        let dev = try scores(.dev).values.reduce(Score(correct: 0, total: 0)) {
-            Score(correct: $0.correct + $1.correct, total: $0.total + $1.total)
+        func total(_ byTask: [String: Score]) -> Score {
+            byTask.values.reduce(Score(correct: 0, total: 0)) { Score(correct: $0.correct + $1.correct, total: $0.total + $1.total) }
         }
-        let testSeen = try scores(.testSeen), testUnseen = try scores(.testUnseen)
+
+        let trainStart = clock.now
+        var steps = 0, trainTokens = 0, finalTrainLoss: Float?, divergedAtStep: Int?
+        var curve: [CurvePoint] = []
+        var best: (point: CurvePoint, weights: [String: Tensor])?
+        var stoppedEarly = false
+        var evaluationSeconds = 0.0
+        var devLoss: Float?
+        var trainer: Trainer?
+        if let adapter, let learningRate = key.learningRate {
+            let training = try base.encoder.encode(examples(.train, key).map(ComparisonData.instruction))
+            let dev = try base.encoder.encode(devExamples.map(ComparisonData.instruction))
+            let options = trainingOptions(exampleCount: training.count, setting: key.setting, learningRate: learningRate, seed: key.seed)
+            let run = try Trainer(model: base.model, adapter: adapter, options: options)
+            trainer = run
+            var sincePoint = 0, failure: (any Error)?
+            do {
+                let report = try run.train(on: training, dev: dev) { progress in
+                    steps = progress.step
+                    finalTrainLoss = progress.loss
+                    trainTokens = Int((progress.tokensPerSecond * progress.elapsedSeconds).rounded())
+                    trainingProgress?(progress)
+                    guard let loss = progress.evalLoss else { return .proceed }
+                    let evaluationStart = clock.now
+                    defer { evaluationSeconds += Self.seconds(clock.now - evaluationStart) }
+                    do {
+                        let point = CurvePoint(step: progress.step, dev: total(try scores(devExamples)), devLoss: loss, trainLoss: progress.loss)
+                        curve.append(point)
+                        if best.map({ Self.isBetter(point, than: $0.point) }) ?? true {
+                            best = (point, adapter.weights)
+                            sincePoint = 0
+                        } else {
+                            sincePoint += 1
+                        }
+                    } catch {
+                        failure = error
+                        return .stop
+                    }
+                    if let patience = settings.patience, sincePoint >= patience {
+                        stoppedEarly = true
+                        return .stop
+                    }
+                    return .proceed
+                }
+                (steps, finalTrainLoss) = (report.steps, report.finalTrainLoss)
+            } catch let TrainingError.nonFiniteLoss(step) {
+                divergedAtStep = step
+            }
+            if let failure { throw failure }
+            if let best {
+                for (name, parameter) in adapter.namedParameters {
+                    if let tensor = best.weights[name] { parameter.value = tensor }
+                }
+            }
+        }
+        let trainSeconds = Self.seconds(clock.now - trainStart) - evaluationSeconds
+
+        let evaluationStart = clock.now
+        let devScore: Score
+        if let best {
+            (devScore, devLoss) = (best.point.dev, best.point.devLoss)
+        } else {
+            devScore = total(try scores(devExamples))
+            devLoss = try trainer?.evaluateLoss(base.encoder.encode(devExamples.map(ComparisonData.instruction)))
+        }
+        let testSeen = try scores(examples(.testSeen, key)), testUnseen = try scores(examples(.testUnseen, key))
         return RunResult(
             key: key, trainableParameters: adapter?.trainableParameterCount ?? 0, steps: steps, finalTrainLoss: finalTrainLoss,
-            divergedAtStep: divergedAtStep, dev: dev, devLoss: devLoss, testSeen: testSeen, testUnseen: testUnseen,
-            trainTokens: trainTokens, trainSeconds: trainSeconds, evaluationSeconds: Self.seconds(clock.now - evaluationStart))
+            divergedAtStep: divergedAtStep, dev: devScore, devLoss: devLoss, curve: curve, bestStep: best?.point.step,
+            stoppedEarly: stoppedEarly, testSeen: testSeen, testUnseen: testUnseen, trainTokens: trainTokens,
+            trainSeconds: trainSeconds, evaluationSeconds: evaluationSeconds + Self.seconds(clock.now - evaluationStart))
+    }
+
+    /// Whether dev point `point` is better than `other`: higher exact match, then lower loss (an
+    /// earlier point wins a full tie, being seen first).
+    static func isBetter(_ point: CurvePoint, than other: CurvePoint) -> Bool {
+        if point.dev.accuracy != other.dev.accuracy { return point.dev.accuracy > other.dev.accuracy }
+        return LearningRateSelection.finite(point.devLoss) < LearningRateSelection.finite(other.devLoss)
     }
 
     /// The examples of `split` the run of `key` uses: every compared task (mixed) or its own task.
@@ -73,7 +130,7 @@ struct RunExecutor {
         data.examples(in: split, task: key.setting == .perTask ? key.task : nil)
     }
 
-    /// The recipe: `steps(for: setting)` optimizer steps of ``ComparisonSettings/batchSize`` examples,
+    /// The recipe: up to `steps(for: setting)` optimizer steps of ``ComparisonSettings/batchSize`` examples,
     /// as many epochs as that takes, warm-up then linear decay, AdamW without weight decay, clipping at 1.
     func trainingOptions(exampleCount: Int, setting: ComparisonSetting, learningRate: Float, seed: Int) -> TrainingOptions {
         let steps = settings.steps(for: setting)
@@ -81,7 +138,8 @@ struct RunExecutor {
         return TrainingOptions(
             epochs: max(1, (steps + stepsPerEpoch - 1) / stepsPerEpoch), maxSteps: steps, batchSize: settings.batchSize,
             learningRate: learningRate, warmupFraction: settings.warmupFraction, decay: .linear, weightDecay: 0,
-            maxGradientNorm: ComparisonSettings.maxGradientNorm, seed: UInt64(seed), shuffle: true)
+            maxGradientNorm: ComparisonSettings.maxGradientNorm, seed: UInt64(seed), shuffle: true,
+            evaluateEvery: settings.evaluateEvery)
     }
 
     static func seconds(_ duration: Duration) -> Double {

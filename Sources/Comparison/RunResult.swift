@@ -17,6 +17,26 @@ public struct Score: Codable, Equatable, Sendable {
     public var accuracy: Double { total == 0 ? 0 : Double(correct) / Double(total) }
 }
 
+/// One point of a run's learning curve: a dev evaluation after some optimizer steps.
+public struct CurvePoint: Codable, Equatable, Sendable {
+    /// Optimizer steps done.
+    public var step: Int
+    /// Greedy exact match on the dev split.
+    public var dev: Score
+    /// The mean dev loss per answer token, in nats.
+    public var devLoss: Float
+    /// The running training loss (mean of the last 20 steps), in nats per answer token.
+    public var trainLoss: Float
+
+    /// A point with the given values; see each property for its meaning.
+    public init(step: Int, dev: Score, devLoss: Float, trainLoss: Float) {
+        self.step = step
+        self.dev = dev
+        self.devLoss = devLoss
+        self.trainLoss = trainLoss
+    }
+}
+
 /// What one run produced: its key, its size, how training ended and its accuracies.
 ///
 /// Stored as one small JSON file per run in the work directory (``ResultStore``).
@@ -33,10 +53,18 @@ public struct RunResult: Codable, Equatable, Sendable {
     /// When training stopped with a non-finite loss: the step at which it did. The adapter is then
     /// evaluated with the weights of the last finite step.
     public var divergedAtStep: Int?
-    /// Greedy exact match on the dev split of the run's tasks (the learning-rate search's criterion).
+    /// Greedy exact match on the dev split of the run's tasks at its best dev point (the
+    /// learning-rate search's criterion).
     public var dev: Score
-    /// The mean dev loss per answer token, in nats.
+    /// The mean dev loss per answer token at the best dev point, in nats.
     public var devLoss: Float?
+    /// The dev evaluations made while training, in step order (empty for the base model).
+    public var curve: [CurvePoint]
+    /// The step of the best dev point, whose weights the test splits are evaluated with; `nil` for the
+    /// base model.
+    public var bestStep: Int?
+    /// Whether the run stopped before its cap because ``ComparisonSettings/patience`` ran out.
+    public var stoppedEarly: Bool
     /// Greedy exact match on test-seen, per task (keyed by ``TaskKind/rawValue``).
     public var testSeen: [String: Score]
     /// Greedy exact match on test-unseen, per task (keyed by ``TaskKind/rawValue``).
@@ -51,7 +79,7 @@ public struct RunResult: Codable, Equatable, Sendable {
     /// A result with the given values; see each property for its meaning.
     public init(
         key: RunKey, trainableParameters: Int, steps: Int, finalTrainLoss: Float?, divergedAtStep: Int? = nil, dev: Score,
-        devLoss: Float?, testSeen: [String: Score], testUnseen: [String: Score], trainTokens: Int = 0, trainSeconds: Double,
+        devLoss: Float?, curve: [CurvePoint] = [], bestStep: Int? = nil, stoppedEarly: Bool = false, testSeen: [String: Score], testUnseen: [String: Score], trainTokens: Int = 0, trainSeconds: Double,
         evaluationSeconds: Double
     ) {
         self.key = key
@@ -61,6 +89,9 @@ public struct RunResult: Codable, Equatable, Sendable {
         self.divergedAtStep = divergedAtStep
         self.dev = dev
         self.devLoss = devLoss
+        self.curve = curve
+        self.bestStep = bestStep
+        self.stoppedEarly = stoppedEarly
         self.testSeen = testSeen
         self.testUnseen = testUnseen
         self.trainTokens = trainTokens

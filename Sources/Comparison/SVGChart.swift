@@ -51,12 +51,7 @@ public enum SVGChart {
         var svg = ["<g class=\"panel\">",
                    "<text x=\"\(number(leftMargin))\" y=\"\(number(top + 18))\" font-size=\"13\" font-weight=\"bold\">"
                    + "\(escape(base.spec.name)), \(setting.rawValue) setting: average accuracy (%)</text>"]
-        for tick in stride(from: 0, through: 100, by: 25) {
-            let tickY = y(Double(tick) / 100)
-            svg.append("<line x1=\"\(number(leftMargin))\" y1=\"\(number(tickY))\" x2=\"\(number(plotRight))\" y2=\"\(number(tickY))\" "
-                       + "stroke=\"\(tick == 0 ? "#333333" : "#dddddd")\" stroke-width=\"1\"/>")
-            svg.append("<text x=\"\(number(leftMargin - 6))\" y=\"\(number(tickY + 4))\" text-anchor=\"end\">\(tick)</text>")
-        }
+        svg += percentGrid(left: leftMargin, right: plotRight, y: y)
         for (column, method) in methods.enumerated() {
             let row = summary.summary(base: base.spec.name, setting: setting, method: method)
             let centre = leftMargin + group * (Double(column) + 0.5)
@@ -91,6 +86,17 @@ public enum SVGChart {
         }
         svg.append("</g>")
         return svg
+    }
+
+    /// Horizontal grid lines at 0, 25, …, 100 % from `left` to `right`, labelled on the left; `y`
+    /// maps a fraction to its coordinate.
+    static func percentGrid(left: Double, right: Double, y: (Double) -> Double) -> [String] {
+        stride(from: 0, through: 100, by: 25).flatMap { tick -> [String] in
+            let tickY = y(Double(tick) / 100)
+            return ["<line x1=\"\(number(left))\" y1=\"\(number(tickY))\" x2=\"\(number(right))\" y2=\"\(number(tickY))\" "
+                    + "stroke=\"\(tick == 0 ? "#333333" : "#dddddd")\" stroke-width=\"1\"/>",
+                    "<text x=\"\(number(left - 6))\" y=\"\(number(tickY + 4))\" text-anchor=\"end\">\(tick)</text>"]
+        }
     }
 
     /// The chart's width: ``groupWidth`` per method, at least ``minimumWidth`` (the groups then widen).

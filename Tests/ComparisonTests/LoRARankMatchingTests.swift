@@ -33,19 +33,33 @@ import Transformer
         let configuration = LoRARankMatching.configuration(rank: 6)
         #expect(configuration.alpha == 12)
         #expect(configuration.targetModules == [.query, .value])
-        let adapter = try ComparisonMethod.lora.makeAdapter(for: tinyModel(), loraRank: 6, seed: 0) as? LoRAAdapter
+        let adapter = try ComparisonMethod.lora.makeAdapter(for: tinyModel(), matchedRank: 6, seed: 0) as? LoRAAdapter
         #expect(adapter?.configuration.rank == 6)
     }
 
     @Test func testEachMethodBuildsItsAdapter() throws {
         let model = try tinyModel()
-        #expect((try ComparisonMethod.base.makeAdapter(for: model, loraRank: 1, seed: 0)) == nil)
-        let prompt32 = try ComparisonMethod.prompt32.makeAdapter(for: model, loraRank: 1, seed: 0)
+        #expect((try ComparisonMethod.base.makeAdapter(for: model, matchedRank: 1, seed: 0)) == nil)
+        let prompt32 = try ComparisonMethod.prompt32.makeAdapter(for: model, matchedRank: 1, seed: 0)
         #expect(prompt32?.inputPrefixLength == 32)
-        let mean = try ComparisonMethod.iaptMean.makeAdapter(for: model, loraRank: 1, seed: 0) as? IAPTAdapter
+        let mean = try ComparisonMethod.iaptMean.makeAdapter(for: model, matchedRank: 1, seed: 0) as? IAPTAdapter
         #expect(mean?.configuration.pooling == .mean)
-        let gelu = try ComparisonMethod.iaptGELU.makeAdapter(for: model, loraRank: 1, seed: 0) as? IAPTAdapter
+        let gelu = try ComparisonMethod.iaptGELU.makeAdapter(for: model, matchedRank: 1, seed: 0) as? IAPTAdapter
         #expect(gelu?.configuration.activation == .gelu)
-        #expect((try ComparisonMethod.pTuningV2.makeAdapter(for: model, loraRank: 1, seed: 0)?.layerPrefixLength) == 4)
+        #expect((try ComparisonMethod.pTuningV2.makeAdapter(for: model, matchedRank: 1, seed: 0)?.layerPrefixLength) == 4)
+        let kv = try ComparisonMethod.iaptKV.makeAdapter(for: model, matchedRank: 1, seed: 0) as? IAPTAdapter
+        #expect(kv?.configuration.generatorOutput == .keysValues)
+        let b8 = try ComparisonMethod.iaptB8.makeAdapter(for: model, matchedRank: 1, seed: 0) as? IAPTAdapter
+        #expect(b8?.configuration.bottleneck == 8)
+        let raw = try ComparisonMethod.iaptRaw.makeAdapter(for: model, matchedRank: 1, seed: 0) as? IAPTAdapter
+        #expect(raw?.configuration.generatorInput == .residual)
+        let r8 = try ComparisonMethod.loraR8.makeAdapter(for: model, matchedRank: 3, seed: 0) as? LoRAAdapter
+        #expect(r8?.configuration.rank == 8)
+        #expect(r8?.configuration.alpha == 16)
+        #expect(r8?.configuration.targetModules == [.query, .value])
+        #expect((try ComparisonMethod.prefix.makeAdapter(for: model, matchedRank: 1, seed: 0)) is PrefixTuningAdapter)
+        for method in ComparisonMethod.catalogue {
+            #expect((try method.makeAdapter(for: model, matchedRank: 2, seed: 0) == nil) == (method == .base), "\(method)")
+        }
     }
 }

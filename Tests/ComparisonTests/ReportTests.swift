@@ -8,8 +8,8 @@ import TaskSuite
 
 @Suite struct ReportTests {
     private let settings = ComparisonSettings(
-        bases: [BaseSpec(name: "small", path: "bases/small"), BaseSpec(name: "large", path: "bases/large")],
-        methods: [.base, .prompt4, .iapt, .lora], learningRates: [1e-3, 1e-2], seedCount: 3)
+        bases: [BaseSpec(name: "small", path: "bases/small"), BaseSpec(name: "large", path: "bases/large")], perTaskBases: ["small"],
+        methods: [.base, .prompt4, .iapt, .lora], learningRates: [1e-3, 1e-2], gridExtensions: 0, seedCount: 3)
 
     private func key(_ base: String, _ method: ComparisonMethod, seed: Int = 0, rate: Float?, task: TaskKind? = nil) -> RunKey {
         RunKey(base: base, method: method, setting: task == nil ? .mixed : .perTask, task: task, seed: seed, learningRate: rate)
@@ -55,8 +55,8 @@ import TaskSuite
 
     @Test func testSummaryTakesTheChosenRateAndTheMedianOverSeeds() throws {
         let summary = summary
-        #expect(summary.choices[.prompt4]?.learningRate == 1e-2)
-        #expect(summary.choices[.lora]?.learningRate == 1e-3)
+        #expect(summary.choices["small"]?[.prompt4]?.learningRate == 1e-2)
+        #expect(summary.choices["small"]?[.lora]?.learningRate == 1e-3)
         let iapt = summary.summary(base: "small", setting: .mixed, method: .iapt)
         #expect(abs(try #require(iapt.averageUnseen?.median) - 0.44) <= 1e-9)
         #expect(abs(try #require(iapt.averageUnseen?.minimum) - 0.40) <= 1e-9)
@@ -77,13 +77,13 @@ import TaskSuite
         let markdown = MarkdownReport.render(summary, workDirectory: ".build/compare")
         #expect(markdown.contains("    peft compare --seeds 3"))
         #expect(markdown.contains("| iapt | 1,000 | 60 (60–60) | 44 (40–50) |"), "\(markdown)")
-        #expect(markdown.contains("| 60.0 (60.0–60.0) | 44.0 (40.0–50.0) | 0.500 (0.500–0.500) |"))
+        #expect(markdown.contains("| 60.0 (60.0–60.0) | 44.0 (40.0–50.0) | 10 | 0.500 (0.500–0.500) |"))
         #expect(markdown.contains("| base | 0 | 10 | 10 |"), "the floor: one evaluation, no range")
         #expect(markdown.contains("47.0 (46.0–48.0)†"), "large's LoRA has 2 of 3 seeds")
         #expect(markdown.contains("| prompt-4 | — | — |"), "per-task cells without runs")
         #expect(markdown.contains("| prompt-4 | 33.3 (1.000) | **50.0 (1.000)** | 0.01 |"), "the search table")
         #expect(markdown.contains("Task suite seed 0"))
-        #expect(markdown.contains("Per task: 300 train, 20 dev, 40 test-seen and 40 test-unseen"))
+        #expect(markdown.contains("Per task: 300 train, 40 dev, 40 test-seen and 40 test-unseen"))
         #expect(markdown.contains("| small | `bases/small` | 2 × 64 |"))
         #expect(markdown.contains("End to end: 2 min 00 s over 2 sessions"))
         #expect(markdown.contains("- small: a mixed run 3.0 s, a per-task run 3.0 s, training at 1,000 tokens/s"), "\(markdown)")

@@ -51,7 +51,7 @@ import Testing
         #expect((try BaseSpec(parsing: "big=/models/a=b")) == BaseSpec(name: "big", path: "/models/a=b"))
         let cases: [(ComparisonSettings, String)] = [
             (ComparisonSettings(seedCount: 0), "--seeds: must be in 1...100, got 0"),
-            (ComparisonSettings(learningRates: [0.1, -1]), "--learning-rates: must be positive, got [0.1, -1.0]"),
+            (ComparisonSettings(learningRates: [0.1, -1]), "--learning-rates: rates must be in 1e-07...10.0, got [0.1, -1.0]"),
             (ComparisonSettings(perTaskBases: ["other"]), "--per-task-bases: 'other' is not a base (bundled)"),
             (ComparisonSettings(sizes: .init(train: 0, dev: 1, testSeen: 1, testUnseen: 1)), "--train-size: must be in 1...1000000, got 0"),
             (ComparisonSettings(warmupFraction: 1), "--warmup: must be in [0, 1), got 1.0"),

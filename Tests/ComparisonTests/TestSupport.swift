@@ -42,7 +42,7 @@ func syntheticResult(
     return RunResult(
         key: key, trainableParameters: key.method.isTrained ? parameters : 0, steps: key.method.isTrained ? 10 : 0,
         finalTrainLoss: key.method.isTrained ? loss : nil, dev: Score(correct: dev, total: 30),
-        devLoss: key.method.isTrained ? devLoss : nil, testSeen: scores(seen), testUnseen: scores(unseen),
+        devLoss: key.method.isTrained ? devLoss : nil, bestStep: key.method.isTrained ? 10 : nil, testSeen: scores(seen), testUnseen: scores(unseen),
         trainTokens: key.method.isTrained ? 2_000 : 0, trainSeconds: key.method.isTrained ? 2 : 0, evaluationSeconds: 1)
 }
 

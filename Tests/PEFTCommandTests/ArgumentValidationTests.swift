@@ -32,7 +32,7 @@ struct ArgumentValidationTests {
     }
 
     @Test("Templates, LoRA layers and prompt texts are checked", arguments: [
-        (["--method", "lora", "--template", "jinja"], "--template must be alpaca, plain, chat or a format with {instruction}"),
+        (["--method", "lora", "--template", "jinja"], "--template must be alpaca, plain, chat, compact or a format with {instruction}"),
         (["--method", "lora", "--template", "{input} only"], "{instruction} exactly once"),
         (["--method", "lora", "--lora-layers", "1,x"], "--lora-layers must be comma-separated integers, got '1,x'"),
         (["--method", "prompt", "--prompt-init", "text"], "--prompt-init text needs --prompt-init-text"),

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Transformer
 import PEFT
@@ -28,11 +29,25 @@ struct InstructionEncodingTests {
         #expect(PromptTemplate.alpaca.prompt(for: text) == "" && PromptTemplate.alpaca.response(for: text) == "free text")
     }
 
+    @Test("Compact is one line and puts a space before an answer that has none")
+    func compactTemplate() throws {
+        let example = InstructionExample(instruction: "Classify.", input: "Great film.", output: "positive")
+        #expect(PromptTemplate.compact.prompt(for: example) == "Classify. Great film. Answer:")
+        #expect(PromptTemplate.compact.response(for: example) == " positive")
+        #expect(PromptTemplate.compact.response(for: InstructionExample(instruction: "a", output: " spaced")) == " spaced")
+        #expect(PromptTemplate.compact.prompt(for: InstructionExample(instruction: "Say hi.", output: "hi")) == "Say hi. Answer:")
+        let decoded = try JSONDecoder().decode(PromptTemplate.self, from: JSONEncoder().encode(PromptTemplate.compact))
+        #expect(decoded == .compact)
+        let old = try JSONDecoder().decode(PromptTemplate.self, from: Data(#"{"withInput": "{instruction}", "withoutInput": "{instruction}"}"#.utf8))
+        #expect(old.responsePrefix == "", "files written before the prefix existed read as none")
+    }
+
     @Test("The prompt (with BOS) comes first and promptLength counts it; the response ends with EOS")
     func promptResponseSplit() throws {
         let encoder = try InstructionEncoder(tokenizer: tokenizer, template: .plain, maxLength: 32)
         let encoded = try encoder.encode(InstructionExample(instruction: "hi", input: "x", output: "ok"))
-        #expect(encoded.tokens == [256] + Array("hi\nx\n".utf8).map(Int.init) + Array("ok".utf8).map(Int.init) + [257])
+        let prompt: [Int] = "hi\nx\n".utf8.map(Int.init), response: [Int] = "ok".utf8.map(Int.init)
+        #expect(encoded.tokens == [256] + prompt + response + [257])
         #expect(encoded.promptLength == 6)
         #expect(encoded.responseLength == 3)
         #expect(!encoded.isTruncated)

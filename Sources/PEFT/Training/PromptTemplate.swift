@@ -18,15 +18,20 @@ public struct PromptTemplate: Sendable, Equatable, Codable {
     public var withoutInput: String
     /// Whether the filled prompt becomes a user turn in the tokenizer's chat template.
     public var wrapsInChatTemplate: Bool
+    /// Text put in front of an instruction example's output unless the output already starts with
+    /// whitespace: `" "` makes `Answer:` + `negative` the words `Answer:` and ` negative`, as
+    /// byte-level BPE saw them in running text (default: none).
+    public var responsePrefix: String
 
     /// A template from its two prompt forms.
-    public init(withInput: String, withoutInput: String, wrapsInChatTemplate: Bool = false) {
+    public init(withInput: String, withoutInput: String, wrapsInChatTemplate: Bool = false, responsePrefix: String = "") {
         self.withInput = withInput
         self.withoutInput = withoutInput
         self.wrapsInChatTemplate = wrapsInChatTemplate
+        self.responsePrefix = responsePrefix
     }
 
-    private enum CodingKeys: String, CodingKey { case withInput, withoutInput, wrapsInChatTemplate }
+    private enum CodingKeys: String, CodingKey { case withInput, withoutInput, wrapsInChatTemplate, responsePrefix }
 
     /// Reads the two forms and, when present, ``wrapsInChatTemplate`` (absent in files written
     /// before it existed: `false`).
@@ -35,7 +40,15 @@ public struct PromptTemplate: Sendable, Equatable, Codable {
         withInput = try container.decode(String.self, forKey: .withInput)
         withoutInput = try container.decode(String.self, forKey: .withoutInput)
         wrapsInChatTemplate = try container.decodeIfPresent(Bool.self, forKey: .wrapsInChatTemplate) ?? false
+        responsePrefix = try container.decodeIfPresent(String.self, forKey: .responsePrefix) ?? ""
     }
+
+    /// One line, as the task suite's comparison and the bundled base use it: `{instruction} {input}
+    /// Answer:` and the answer after a space. The bundled base saw only single-line text in
+    /// pre-training, so a template with line breaks (whose embeddings it never learned, and which stay
+    /// frozen in fine-tuning) leaves it unable to learn the tasks.
+    public static let compact = PromptTemplate(
+        withInput: "{instruction} {input} Answer:", withoutInput: "{instruction} Answer:", responsePrefix: " ")
 
     /// The model's chat template around one user turn holding the instruction and, on the next
     /// line, the input: `{instruction}\n{input}`.
@@ -87,10 +100,12 @@ public struct PromptTemplate: Sendable, Equatable, Codable {
         return Self.fill(withInput, instruction: instruction, input: input)
     }
 
-    /// The response text of `example`: its output, or the whole text of a plain-text example.
+    /// The response text of `example`: its output (after ``responsePrefix`` when the output does not
+    /// start with whitespace), or the whole text of a plain-text example.
     public func response(for example: InstructionExample) -> String {
         switch example.content {
-        case let .instruction(_, _, output): return output
+        case let .instruction(_, _, output):
+            return output.first?.isWhitespace ?? false ? output : responsePrefix + output
         case let .text(text): return text
         }
     }

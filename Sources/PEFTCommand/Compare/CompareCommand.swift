@@ -15,36 +15,49 @@ import ProgressDisplay
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Fine-tune every method on the task suite (learning-rate search, seeds, mixed and per-task) and write Results.md/svg.",
-        discussion: "Runs are saved one by one in --work-directory; run the same command again to resume, or add --render-only to write the report from the runs there.")
+        abstract: "Fine-tune every method on the task suite (learning curves, learning-rate search, seeds) and write Results.md and its charts.",
+        discussion: """
+            Runs are saved one by one in --work-directory (committed under Results/, so any machine resumes them); run the \
+            same command again to resume, or add --render-only to write the report from the runs there. A session may name \
+            fewer bases, methods or seeds: the work directory keeps the union, and the report shows every run in it.
+            """)
 
     @Option(name: .customLong("base"), help: "A base model as NAME=PATH (a Hugging Face folder or a .gguf file); repeat for several. Default: bundled=Examples/BundledBase.")
     var bases: [String] = []
 
-    @Option(help: "Comma-separated base names that also run the per-task setting, or 'none' (default: the first base).")
-    var perTaskBases: String?
+    @Option(name: .customLong("base-grid"), help: "A base's own learning-rate grid as NAME=RATE,RATE,… (default: --learning-rates); repeat per base.")
+    var baseGrids: [String] = []
 
-    @Option(help: "Comma-separated methods (default: all of \(ComparisonMethod.allCases.map(\.rawValue).joined(separator: ","))).")
+    @Option(help: "Comma-separated base names that also run the per-task setting, or 'none'.")
+    var perTaskBases = "none"
+
+    @Option(help: "Comma-separated methods (default: all of \(ComparisonMethod.names)).")
     var methods: String?
 
     @Option(help: "Comma-separated tasks (default: all of \(TaskKind.allCases.map(\.rawValue).joined(separator: ","))).")
     var tasks: String?
 
     @Option(help: "Training examples per task.") var trainSize = 300
-    @Option(help: "Dev examples per task (the learning-rate search's criterion).") var devSize = 20
+    @Option(help: "Dev examples per task (the learning curves and the learning-rate search's criterion).") var devSize = 40
     @Option(help: "Test examples per task with seen wordings.") var testSeenSize = 40
     @Option(help: "Test examples per task with held-out wordings.") var testUnseenSize = 40
     @Option(help: "The task suite's seed (the same data for every run).") var dataSeed: UInt64 = 0
-    @Option(help: "Optimizer steps of a mixed-setting run.") var mixedSteps = 150
-    @Option(help: "Optimizer steps of each per-task run.") var perTaskSteps = 40
+    @Option(help: "Most optimizer steps of a mixed-setting run (the schedule decays over them).") var mixedSteps = 1500
+    @Option(help: "Most optimizer steps of each per-task run.") var perTaskSteps = 200
+    @Option(help: "Steps between dev evaluations (the learning curves' points).") var evaluateEvery = 100
+    @Option(help: "Dev evaluations without a better dev point before a run stops, or 'none' to run to the cap.") var patience = "5"
     @Option(help: "Examples per optimizer step.") var batchSize = 16
     @Option(help: "Fraction of the steps spent warming up.") var warmup: Float = 0.05
-    @Option(help: "Comma-separated learning-rate grid, searched for every method alike.") var learningRates = "1e-3,1e-2,1e-1"
+    @Option(help: "Comma-separated learning-rate grid, searched for every method alike.")
+    var learningRates = ComparisonSettings.halfDecadeGrid.map { String(format: "%g", $0) }.joined(separator: ",")
+    @Option(help: "Half-decade steps a grid may grow beyond each edge where a method's best rate sits.") var gridExtensions = 2
     @Option(help: "Number of seeds (0, 1, …).") var seeds = 3
+    @Option(help: "Comma-separated seeds whose final runs this session makes (default: every seed); the search always runs seed 0.")
+    var onlySeeds: String?
     @Option(help: "Prompts per generation batch when evaluating.") var evalBatchSize = 32
-    @Option(help: "Where each run's result is saved (resumable).") var workDirectory = ".build/compare"
+    @Option(help: "Where each run's result is saved (resumable).") var workDirectory = "Results"
     @Option(help: "Where Results.md and Results.svg are written.") var outputDirectory = "Documentation"
-    @Flag(help: "Only write Results.md and Results.svg from the runs in --work-directory (with the settings they were run with).")
+    @Flag(help: "Only write Results.md and its charts from the runs in --work-directory (with the settings they were run with).")
     var renderOnly = false
 
     func run() throws {
@@ -54,6 +67,7 @@ struct CompareCommand: ParsableCommand {
             let progress = isatty(STDERR_FILENO) != 0 ? RunProgress() : nil
             let runner = ComparisonRunner(
                 settings: try settings(), workDirectory: workURL, command: Self.commandLine(),
+                onlySeeds: try onlySeeds.map { Set(try Self.list($0, option: "--only-seeds", expected: "a seed") { Int($0) }) },
                 log: { line in
                     progress?.finish()
                     FileHandle.standardError.write(Data((line + "\n").utf8))
@@ -62,24 +76,33 @@ struct CompareCommand: ParsableCommand {
             try runner.run()
         }
         let summary = try ComparisonReport.write(workDirectory: workURL, workDirectoryName: workDirectory, outputDirectory: outputURL)
-        print("wrote \(outputURL.appendingPathComponent(ComparisonReport.markdownFile).path) and \(ComparisonReport.chartFile) "
+        print("wrote \(outputURL.appendingPathComponent(ComparisonReport.markdownFile).path), \(ComparisonReport.chartFile) and \(ComparisonReport.curvesFile) "
               + "from \(summary.results.count) of \(summary.plannedRunCount) planned runs")
     }
 
     /// The options as settings, checked.
     /// - Throws: ``ComparisonError/invalidOption(option:reason:)`` naming the option at fault.
     func settings() throws -> ComparisonSettings {
-        let specs = try (bases.isEmpty ? ["bundled=Examples/BundledBase"] : bases).map(BaseSpec.init(parsing:))
-        let perTask: [String]? = try perTaskBases.map { text in
-            text == "none" ? [] : try Self.list(text, option: "--per-task-bases", expected: "a base name") { $0 }
+        var specs = try (bases.isEmpty ? ["bundled=Examples/BundledBase"] : bases).map(BaseSpec.init(parsing:))
+        for text in baseGrids {
+            guard let equals = text.firstIndex(of: "="), let index = specs.firstIndex(where: { $0.name == text[..<equals] }) else {
+                throw ComparisonError.invalidOption(option: "--base-grid", reason: "'\(text)' is not NAME=RATES with NAME a --base")
+            }
+            specs[index].learningRates = try Self.list(String(text[text.index(after: equals)...]), option: "--base-grid", expected: "a number") { Float($0) }
         }
+        let perTask = perTaskBases == "none" ? [] : try Self.list(perTaskBases, option: "--per-task-bases", expected: "a base name") { $0 }
+        let patienceValue: Int? = try patience == "none" ? nil : Int(patience) ?? {
+            throw ComparisonError.invalidOption(option: "--patience", reason: "'\(patience)' is not a number or 'none'")
+        }()
         let settings = ComparisonSettings(
             bases: specs, perTaskBases: perTask,
-            methods: try methods.map { try Self.list($0, option: "--methods", expected: Self.oneOf(ComparisonMethod.allCases.map(\.rawValue)), ComparisonMethod.init(rawValue:)) } ?? ComparisonMethod.allCases,
+            methods: try methods.map { try Self.list($0, option: "--methods", expected: Self.oneOf(ComparisonMethod.catalogue.map(\.rawValue)), ComparisonMethod.init(rawValue:)) } ?? ComparisonMethod.allCases,
             tasks: try tasks.map { try Self.list($0, option: "--tasks", expected: Self.oneOf(TaskKind.allCases.map(\.rawValue)), TaskKind.init(rawValue:)) } ?? TaskKind.allCases,
             sizes: SplitSizes(train: trainSize, dev: devSize, testSeen: testSeenSize, testUnseen: testUnseenSize),
-            dataSeed: dataSeed, mixedSteps: mixedSteps, perTaskSteps: perTaskSteps, batchSize: batchSize, warmupFraction: warmup,
-            learningRates: try Self.list(learningRates, option: "--learning-rates", expected: "a number") { Float($0) }, seedCount: seeds,
+            dataSeed: dataSeed, mixedSteps: mixedSteps, perTaskSteps: perTaskSteps, evaluateEvery: evaluateEvery, patience: patienceValue,
+            batchSize: batchSize, warmupFraction: warmup,
+            learningRates: try Self.list(learningRates, option: "--learning-rates", expected: "a number") { Float($0) },
+            gridExtensions: gridExtensions, seedCount: seeds,
             evaluationBatchSize: evalBatchSize)
         try settings.validate()
         return settings

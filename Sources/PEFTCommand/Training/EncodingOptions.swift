@@ -5,7 +5,7 @@ import Transformer
 /// How instruction examples become token sequences, shared by `peft train` and `peft eval`.
 struct EncodingOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "Prompt template: alpaca, plain, chat (the model's own chat template), or a format with {instruction} and {input}.",
+        "Prompt template: alpaca, plain, chat (the model's own chat template), compact (one line, the task suite's: '{instruction} {input} Answer:' and the answer after a space), or a format with {instruction} and {input}.",
         discussion: "A format such as '{instruction} {input} Answer:' drops {input} and the spaces before it for examples without an input; \\n in it is a newline."))
     var template = "alpaca"
 
@@ -24,9 +24,10 @@ struct EncodingOptions: ParsableArguments {
         case "alpaca": return .alpaca
         case "plain": return .plain
         case "chat": return .chat
+        case "compact": return .compact
         default:
             guard template.contains("{") else {
-                throw ValidationError("--template must be alpaca, plain, chat or a format with {instruction}, got '\(template)'")
+                throw ValidationError("--template must be alpaca, plain, chat, compact or a format with {instruction}, got '\(template)'")
             }
             do {
                 return try PromptTemplate(format: template)
