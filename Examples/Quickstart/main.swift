@@ -63,4 +63,5 @@ for example in test.prefix(4) {
     let indentedInput = (input ?? "").replacingOccurrences(of: "\n", with: "\n    ")
     print("  \(instruction)\n    \(indentedInput)\n    → \(answer)   (expected: \(expected.trimmingCharacters(in: .whitespaces)))")
 }
-print(String(format: "\nDone in %.0f s.", Date().timeIntervalSince(start)))
+print("\nEvery method on all six tasks, with learning curves and seeds: Documentation/Results.md (`swift run -c release peft compare`).")
+print(String(format: "Done in %.0f s.", Date().timeIntervalSince(start)))

@@ -1,6 +1,8 @@
+import Foundation
 import Testing
 @testable import Comparison
 import PEFT
+import TaskSuite
 import Transformer
 
 @Suite struct LoRARankMatchingTests {
@@ -60,6 +62,26 @@ import Transformer
         #expect((try ComparisonMethod.prefix.makeAdapter(for: model, matchedRank: 1, seed: 0)) is PrefixTuningAdapter)
         for method in ComparisonMethod.catalogue {
             #expect((try method.makeAdapter(for: model, matchedRank: 2, seed: 0) == nil) == (method == .base), "\(method)")
+        }
+    }
+}
+
+@Suite struct PromptFormatTests {
+    /// The compact template's answer prefix gives the tokens the comparison trained on when it put the
+    /// space into each answer itself.
+    @Test func testTheCompactTemplateEncodesAsASpaceBeforeEachAnswer() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Examples/BundledBase")
+        let tokenizer = try BPETokenizer(modelAt: folder)
+        let compact = try InstructionEncoder(tokenizer: tokenizer, template: ComparisonSettings.template, maxLength: 512)
+        var spaceless = PromptTemplate.compact
+        spaceless.responsePrefix = ""
+        let written = try InstructionEncoder(tokenizer: tokenizer, template: spaceless, maxLength: 512)
+        let suite = try TaskSuite.generate(seed: 0, sizes: SplitSizes(train: 20, dev: 0, testSeen: 0, testUnseen: 20))
+        for example in suite.examples {
+            let instruction = ComparisonData.instruction(example)
+            let spaced = InstructionExample(instruction: example.instruction, input: example.input, output: " " + example.output)
+            #expect(try compact.encode(instruction) == written.encode(spaced), "\(example.output)")
         }
     }
 }
