@@ -11,7 +11,7 @@ public enum Findings {
         guard summary.settings.methods.contains(.iapt) else {
             return ["IAPT is not among the compared methods, so there is nothing to find about it."]
         }
-        var paragraphs: [String] = []
+        var paragraphs = summary.bases(in: .mixed).compactMap { claim(summary, base: $0) }
         for setting in ComparisonSetting.allCases {
             for base in summary.bases(in: setting) {
                 paragraphs.append(comparison(summary, base: base.spec.name, setting: setting))
@@ -62,6 +62,56 @@ public enum Findings {
         if !absent.isEmpty { clauses.append("cannot yet be compared with " + list(absent) + " (no complete results)") }
         guard !clauses.isEmpty else { return nil }
         return subject + " " + clauses.joined(separator: "; it ") + "."
+    }
+
+    /// How close a method must come to LoRA to count as competitive with it: within this many points
+    /// of LoRA's median, or with overlapping ranges over seeds.
+    public static let competitiveMargin = 0.02
+
+    /// The paper's first claim on `base` (mixed setting, average unseen accuracy, medians over seeds),
+    /// part by part: IAPT beats the earlier prompt methods (prompt tuning, P-tuning v2, prefix tuning),
+    /// and IAPT is competitive with LoRA (``competitiveMargin``). `nil` when IAPT has no result there.
+    static func claim(_ summary: ComparisonSummary, base: BaseDescription) -> String? {
+        let name = base.spec.name
+        func row(_ method: ComparisonMethod) -> (method: ComparisonMethod, unseen: Spread, parameters: Int?)? {
+            let row = summary.summary(base: name, setting: .mixed, method: method)
+            return row.averageUnseen.map { (method, $0, row.trainableParameters) }
+        }
+        guard let iapt = row(.iapt) else { return nil }
+        func described(_ entry: (method: ComparisonMethod, unseen: Spread, parameters: Int?)) -> String {
+            "\(entry.method.rawValue) \(percent(entry.unseen.median)) %" + (entry.parameters.map { ", \(ReportFormat.count($0)) parameters" } ?? "")
+        }
+        let methods = summary.settings.methods
+        var text = "**The paper's first claim on \(name)** (mixed setting, average unseen accuracy, median over seeds; "
+            + "\(described(iapt))). "
+        let earlier = methods.filter { ["prompt", "ptuning2", "prefix"].contains($0.adapterMethod ?? "") }.compactMap(row)
+        if earlier.isEmpty {
+            text += "*IAPT beats the earlier prompt methods*: no result of theirs yet. "
+        } else {
+            let beaten = earlier.filter { iapt.unseen.median > $0.unseen.median }, unbeaten = earlier.filter { iapt.unseen.median <= $0.unseen.median }
+            text += "*IAPT beats the earlier prompt methods*: "
+                + (unbeaten.isEmpty ? "holds against every one compared (" + list(beaten.map(described)) + ")"
+                   : beaten.isEmpty ? "does not hold against any (" + list(unbeaten.map(described)) + ")"
+                   : "holds against " + list(beaten.map(described)) + "; does not hold against " + list(unbeaten.map(described))) + ". "
+        }
+        let loras = methods.filter { $0.adapterMethod == "lora" }.compactMap(row)
+        if loras.isEmpty {
+            text += "*IAPT is competitive with LoRA*: no LoRA result yet."
+        } else {
+            let verdicts = loras.map { lora -> String in
+                let gap = iapt.unseen.median - lora.unseen.median
+                let close = gap >= -competitiveMargin || iapt.unseen.overlaps(lora.unseen)
+                return "\(close ? "holds" : "does not hold") against \(described(lora)) (IAPT \(ReportFormat.points(gap)) points"
+                    + "\(iapt.unseen.overlaps(lora.unseen) && iapt.unseen.count > 1 ? ", the ranges overlap" : ""))"
+            }
+            text += "*IAPT is competitive with LoRA* (within \(Int(100 * competitiveMargin)) points or with overlapping ranges over seeds): "
+                + verdicts.joined(separator: "; ") + "."
+        }
+        let variants = methods.filter { $0.adapterMethod == ComparisonMethod.iapt.adapterMethod && $0 != .iapt }.compactMap(row)
+        if let best = variants.max(by: { $0.unseen.median < $1.unseen.median }), best.unseen.median > iapt.unseen.median {
+            text += " IAPT's best variant here is \(described(best)), \(ReportFormat.points(best.unseen.median - iapt.unseen.median)) points above the method as specified."
+        }
+        return text
     }
 
     /// How IAPT's gaps (mixed setting, average unseen) change from the smallest base to the largest.

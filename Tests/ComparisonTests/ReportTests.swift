@@ -95,7 +95,13 @@ import TaskSuite
     }
 
     @Test func testFindingsSayWhichBaselinesIAPTBeatsAndWhetherRangesOverlap() throws {
-        let paragraphs = Findings.paragraphs(summary)
+        var paragraphs = Findings.paragraphs(summary)
+        #expect(paragraphs[0] == ("**The paper's first claim on small** (mixed setting, average unseen accuracy, median over seeds; "
+            + "iapt 44.0 %, 1,000 parameters). *IAPT beats the earlier prompt methods*: holds against every one compared "
+            + "(prompt-4 32.0 %, 1,000 parameters). *IAPT is competitive with LoRA* (within 2 points or with overlapping ranges "
+            + "over seeds): holds against lora 48.0 %, 1,000 parameters (IAPT -4.0 points, the ranges overlap)."), "\(paragraphs[0])")
+        #expect(paragraphs[1].contains("*IAPT is competitive with LoRA* (within 2 points or with overlapping ranges over seeds): holds against lora 47.0 %"), "\(paragraphs[1])")
+        paragraphs.removeFirst(2)
         #expect(paragraphs[0] == ("On small, mixed setting: IAPT's median average unseen accuracy is 44.0 % (range 40.0–50.0, 3 seeds). "
             + "It beats base (10.0 %; the ranges do not overlap) and prompt-4 (32.0 %; the ranges do not overlap); "
             + "it does not beat lora (48.0 %; the ranges overlap)."))
