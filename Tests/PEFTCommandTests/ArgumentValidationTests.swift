@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import Testing
 
@@ -47,6 +48,23 @@ struct ArgumentValidationTests {
         #expect(text.contains(expected), "\(text)")
     }
 
+    @Test("Sizes and rates a user types are bounded before any work", arguments: [
+        (Self.training + ["--method", "lora", "--learning-rate", "1e30"], "--learning-rate must be a number in 1e-09...10.0, got 1e+30"),
+        (Self.training + ["--method", "lora", "--learning-rate", "nan"], "--learning-rate must be a number"),
+        (Self.training + ["--method", "lora", "--early-stopping", "3"], "--early-stopping needs --eval"),
+        (Self.training + ["--method", "lora", "--evaluate-every", "3"], "--evaluate-every needs --eval"),
+        (Self.training + ["--method", "lora", "--batch-size", "100000"], "--batch-size must be in 1...4096, got 100000"),
+        (Self.training + ["--method", "lora", "--warmup", "1"], "--warmup must be a number in 0.0...0.999"),
+        (["serve", "--model", "/nonexistent", "--max-batch", "100000000"], "--max-batch must be in 1...4096, got 100000000"),
+        (["generate", "--model", "/nonexistent", "--prompt", "x", "--temperature", "1e30"], "--temperature must be in 0...100"),
+        (["eval", "--model", "/nonexistent", "--data", "/nonexistent", "--labels", ""], "--labels needs two or more non-empty answers"),
+        (["eval", "--model", "/nonexistent", "--data", "/nonexistent", "--labels", "yes,"], "--labels needs two or more non-empty answers"),
+    ] as [([String], String)])
+    func bounded(arguments: [String], expected: String) throws {
+        let text = try #require(message(arguments))
+        #expect(text.contains(expected), "\(text)")
+    }
+
     @Test("Generation and benchmark options are checked")
     func generationAndBenchmarks() throws {
         let generate = ["generate", "--model", "/nonexistent"]
@@ -58,5 +76,49 @@ struct ArgumentValidationTests {
         #expect(message(Self.training + ["--method", "iapt", "--set", "generator_input=residual", "--bottleneck", "8"]) == nil)
         #expect(message(["bench", "train", "--method", "lora", "--set", "pooling=mean"])?.contains("--set pooling: not a setting of lora") == true)
         #expect(message(["bench", "serve", "--method", "adapters"])?.contains("is not base or one of") == true)
+    }
+}
+
+/// What a new user types by mistake, run as the command runs it: each ends with an error naming the
+/// option and nothing is allocated or written beyond the check.
+@Suite("Mistyped sizes and folders end in clear errors")
+struct UserMistakeTests {
+    static let bundled = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Examples/BundledBase").path
+
+    /// The error `arguments` end with when run, or `nil` if they succeed.
+    func failure(_ arguments: [String]) throws -> String? {
+        var command = try PEFTTool.parseAsRoot(arguments)
+        do {
+            try command.run()
+            return nil
+        } catch {
+            return PEFTTool.message(for: error)
+        }
+    }
+
+    @Test("Too many new tokens, too many virtual tokens, bad folders and bad adapters are refused")
+    func mistakes() throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("mistakes-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: data) }
+        let jsonl = data.appendingPathComponent("train.jsonl")
+        try Data(#"{"instruction": "Say yes.", "output": "yes"}"#.utf8).write(to: jsonl)
+        let generate = try #require(try failure(["generate", "--model", Self.bundled, "--prompt", "hi", "--max-new-tokens", "100000000"]))
+        #expect(generate.contains("--max-new-tokens must be at most 509 here: the model's context is 512 tokens"), "\(generate)")
+        let prompt = try #require(try failure(["train", "--model", Self.bundled, "--method", "prompt", "--virtual-tokens", "100000",
+                                               "--data", jsonl.path, "--out", data.appendingPathComponent("out").path]))
+        #expect(prompt.contains("--virtual-tokens (num_virtual_tokens): must be in 1...512 (the model's context), got 100000"), "\(prompt)")
+        let busy = try #require(try failure(["train", "--model", Self.bundled, "--method", "lora", "--data", jsonl.path, "--out", data.path]))
+        #expect(busy.contains("already holds 'train.jsonl'"), "\(busy)")
+        let folder = try #require(try failure(["train", "--model", Self.bundled, "--method", "lora", "--data", data.path,
+                                               "--out", data.appendingPathComponent("out2").path]))
+        #expect(folder.contains("a folder, not a JSON Lines file"), "\(folder)")
+        let adapter = data.appendingPathComponent("adapter")
+        try FileManager.default.createDirectory(at: adapter, withIntermediateDirectories: true)
+        try Data("garbage".utf8).write(to: adapter.appendingPathComponent("adapter_config.json"))
+        #expect(try failure(["inspect", "--adapter", adapter.path])?.contains("is not a JSON object") == true)
+        try Data(#"{"peft_type": "FOO"}"#.utf8).write(to: adapter.appendingPathComponent("adapter_config.json"))
+        #expect(try failure(["inspect", "--adapter", adapter.path])?.contains("peft_type 'FOO' is not an adapter type") == true)
     }
 }

@@ -101,6 +101,34 @@ struct JSONLinesServerTests {
         #expect(unloaded.first?["unloaded"] as? String == "tenant")
         #expect(await engine.adapterNames.isEmpty)
     }
+
+    @Test("Fields are checked by name, type and range; errors of a line come before the answers to later lines")
+    func strictCommands() async throws {
+        let engine = try ServingEngine(model: try tinyBackbone(), maximumBatch: 2, cacheCapacity: 32)
+        let context = engine.contextLength
+        let got = try await events([
+            #"{"id": "1", "frobnicate": true}"#,
+            #"{"id": "2", "status": false}"#,
+            #"{"id": "3", "tokens": [1], "max_tokens": 2.5}"#,
+            #"{"id": "4", "tokens": [1], "max_tokens": 1e30}"#,
+            #"{"id": "5", "unload": "never-loaded"}"#,
+            #"{"id": "6", "status": true, "tokens": [1]}"#,
+            #"{"id": "7", "tokens": [1], "temperature": "hot"}"#,
+            #"{"id": "8", "path": "/tmp"}"#,
+            #"{"id": "9", "status": true}"#,
+        ], engine: engine)
+        #expect(got.map { $0["id"] as? String } == (1...9).map { String($0) }, "one answer per line, in line order")
+        func error(_ id: String) -> String { got.first { $0["id"] as? String == id }?["error"] as? String ?? "" }
+        #expect(error("1").contains("unknown field 'frobnicate'"))
+        #expect(error("2").contains("'status' must be true"))
+        #expect(error("3").contains("'max_tokens' must be a whole number in 1...\(context), got 2.5"), "\(error("3"))")
+        #expect(error("4").contains("'max_tokens' must be a whole number in 1...\(context)"))
+        #expect(error("5").contains("no resident adapter named 'never-loaded'"))
+        #expect(error("6").contains("mixes status and a request"))
+        #expect(error("7").contains("'temperature' must be a number"))
+        #expect(error("8").contains("'path' goes with 'load'"))
+        #expect(got.last?["adapters"] as? [String] == [])
+    }
 }
 
 /// Lines collected from a `@Sendable` writer.
@@ -109,4 +137,5 @@ final class LineLog: @unchecked Sendable {
     private var collected: [String] = []
     var lines: [String] { lock.withLock { collected } }
     func append(_ line: String) { lock.withLock { collected.append(line) } }
+
 }

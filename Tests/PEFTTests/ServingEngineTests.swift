@@ -74,8 +74,9 @@ struct ServingEngineTests {
         }
         let fits = try await engine.generate(ServingRequest(prompt: [1, 2], adapter: "tenant-a", options: GenerationOptions(maxNewTokens: 4)))
         #expect(fits.tokens.count == 4)
-        await engine.unloadAdapter("tenant-a")
+        try await engine.unloadAdapter("tenant-a")
         #expect(await engine.adapterNames.isEmpty)
+        await #expect(throws: ServingError.unknownAdapter("tenant-a", resident: [])) { try await engine.unloadAdapter("tenant-a") }
     }
 
     @Test("A request that cannot fit fails alone; requests that fit alone but not padded together are served in turn")

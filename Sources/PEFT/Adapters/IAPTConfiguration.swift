@@ -135,13 +135,20 @@ public struct IAPTConfiguration: Codable, Sendable, Equatable {
     /// - Throws: ``AdapterError/invalidConfiguration(file:key:reason:)`` naming the key.
     func validate(for model: LlamaModel) throws {
         let layerCount = model.config.numHiddenLayers
-        try ConfigurationCoding.require(virtualTokens > 0, "num_virtual_tokens", "must be positive, got \(virtualTokens)")
-        try ConfigurationCoding.require(bottleneck > 0, "bottleneck", "must be positive, got \(bottleneck)")
+        let context = model.config.maxPositionEmbeddings, width = model.config.hiddenSize
         try ConfigurationCoding.require(
-            rationalDegrees.count == 2 && rationalDegrees.allSatisfy { $0 >= 1 }, "rational_degrees",
-            "must be [p, q] with p, q ≥ 1, got \(rationalDegrees)")
+            (1...context).contains(virtualTokens), "num_virtual_tokens",
+            "must be in 1...\(context) (the model's context), got \(virtualTokens)")
         try ConfigurationCoding.require(
-            rationalInterval.count == 2 && rationalInterval[0] < rationalInterval[1], "rational_init_interval",
+            (1...16 * width).contains(bottleneck), "bottleneck", "must be in 1...\(16 * width) (16 × the model's width), got \(bottleneck)")
+        try ConfigurationCoding.require(
+            rationalDegrees.count == 2 && rationalDegrees.allSatisfy { (1...16).contains($0) }, "rational_degrees",
+            "must be [p, q] with p, q in 1...16, got \(rationalDegrees)")
+        try ConfigurationCoding.require(
+            rationalLearningRateMultiplier.isFinite && rationalLearningRateMultiplier >= 0, "rational_lr_multiplier",
+            "must be a finite number ≥ 0, got \(rationalLearningRateMultiplier)")
+        try ConfigurationCoding.require(
+            rationalInterval.count == 2 && rationalInterval.allSatisfy(\.isFinite) && rationalInterval[0] < rationalInterval[1], "rational_init_interval",
             "must be [low, high] with low < high, got \(rationalInterval)")
         try ConfigurationCoding.require(
             (layers ?? []).allSatisfy { (0..<layerCount).contains($0) } && layers.map { !$0.isEmpty } ?? true, "layers",

@@ -146,7 +146,11 @@ public final class LoRAAdapter: Adapter {
     /// - Throws: ``AdapterError`` for invalid settings or a missing, misshaped or unexpected tensor.
     public init(model: LlamaModel, configuration: LoRAConfiguration, parameters: ParameterBuilder, seed: UInt64 = 0) throws {
         let layerCount = model.config.numHiddenLayers
-        try ConfigurationCoding.require(configuration.rank > 0, "r", "must be positive, got \(configuration.rank)")
+        let width = model.config.hiddenSize
+        try ConfigurationCoding.require(
+            (1...4 * width).contains(configuration.rank), "r",
+            "must be in 1...\(4 * width) (4 × the model's width; beyond the width the update is full-rank anyway), got \(configuration.rank)")
+        try ConfigurationCoding.require(configuration.alpha.isFinite, "lora_alpha", "must be a finite number, got \(configuration.alpha)")
         try ConfigurationCoding.require((0..<1).contains(configuration.dropout), "lora_dropout", "must be in [0, 1)")
         try ConfigurationCoding.require(!configuration.targetModules.isEmpty, "target_modules", "must name at least one projection")
         let layers = configuration.layers ?? Array(0..<layerCount)

@@ -67,7 +67,9 @@ public final class PTuningV2Adapter: Adapter {
     /// An adapter whose prompts `parameters` makes or reads (a fresh builder).
     /// - Throws: ``AdapterError`` for invalid settings or a missing, misshaped or unexpected tensor.
     public init(model: LlamaModel, configuration: PTuningV2Configuration, parameters: ParameterBuilder) throws {
-        try ConfigurationCoding.require(configuration.virtualTokens > 0, "num_virtual_tokens", "must be positive")
+        try ConfigurationCoding.require(
+            (1...model.config.maxPositionEmbeddings).contains(configuration.virtualTokens), "num_virtual_tokens",
+            "must be in 1...\(model.config.maxPositionEmbeddings) (the model's context), got \(configuration.virtualTokens)")
         let (hidden, layers) = (model.config.hiddenSize, model.config.numHiddenLayers)
         self.configuration = configuration
         embeddings = try parameters.parameter(

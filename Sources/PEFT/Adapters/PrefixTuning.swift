@@ -84,7 +84,9 @@ public final class PrefixTuningAdapter: Adapter {
     /// An adapter whose keys and values `parameters` makes or reads (a fresh builder).
     /// - Throws: ``AdapterError`` for invalid settings or a missing, misshaped or unexpected tensor.
     public init(model: LlamaModel, configuration: PrefixTuningConfiguration, parameters: ParameterBuilder) throws {
-        try ConfigurationCoding.require(configuration.virtualTokens > 0, "num_virtual_tokens", "must be positive")
+        try ConfigurationCoding.require(
+            (1...model.config.maxPositionEmbeddings).contains(configuration.virtualTokens), "num_virtual_tokens",
+            "must be in 1...\(model.config.maxPositionEmbeddings) (the model's context), got \(configuration.virtualTokens)")
         let (layers, heads) = (model.config.numHiddenLayers, model.config.numKeyValueHeads)
         let width = heads * model.config.headDim
         self.configuration = configuration

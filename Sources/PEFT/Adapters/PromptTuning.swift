@@ -103,7 +103,9 @@ public final class PromptTuningAdapter: Adapter {
     /// - Throws: ``AdapterError`` for invalid settings or a missing, misshaped or unexpected tensor.
     public init(model: LlamaModel, configuration: PromptTuningConfiguration, parameters: ParameterBuilder) throws {
         let (count, hidden, vocabulary) = (configuration.virtualTokens, model.config.hiddenSize, model.config.vocabSize)
-        try ConfigurationCoding.require(count > 0, "num_virtual_tokens", "must be positive, got \(count)")
+        try ConfigurationCoding.require(
+            (1...model.config.maxPositionEmbeddings).contains(count), "num_virtual_tokens",
+            "must be in 1...\(model.config.maxPositionEmbeddings) (the model's context), got \(count)")
         let initializer: ParameterInitializer
         switch configuration.initialization {
         case .random:

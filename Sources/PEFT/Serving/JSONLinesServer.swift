@@ -26,6 +26,7 @@ public struct JSONLinesServer: Sendable {
     private let engine: ServingEngine
     private let tokenizer: (any Tokenizer)?
     private let stopTokens: Set<Int>
+    private let contextLength: Int
 
     /// A front end to `engine`.
     /// - Parameters:
@@ -36,6 +37,7 @@ public struct JSONLinesServer: Sendable {
         self.engine = engine
         self.tokenizer = tokenizer
         self.stopTokens = stopTokens
+        contextLength = engine.contextLength
     }
 
     /// Handles every line of `lines` (blank lines are skipped) and returns when the input has ended
@@ -50,28 +52,33 @@ public struct JSONLinesServer: Sendable {
             for try await line in lines {
                 number += 1
                 guard !line.allSatisfy(\.isWhitespace) else { continue }
-                let lineNumber = number
-                group.addTask { await handle(line, number: lineNumber, output: output) }
+                let command: Command
+                do {
+                    command = try Command(parsing: line, contextLength: contextLength)
+                } catch {
+                    await output.send(Event(id: Command.identifier(in: line), error: "line \(number): \(Self.describe(error))"))
+                    continue
+                }
+                if command.isGenerate {
+                    group.addTask { await handle(command, output: output) }
+                } else {
+                    await handle(command, output: output)
+                }
             }
             try await group.waitForAll()
         }
     }
 
-    private func handle(_ line: String, number: Int, output: EventWriter) async {
-        let command: Command
-        do {
-            command = try JSONDecoder().decode(Command.self, from: Data(line.utf8))
-        } catch {
-            await output.send(Event(id: nil, error: "line \(number): not a command: \(Self.describe(error))"))
-            return
-        }
+    /// Runs one parsed command and sends its events. Loading, unloading and status run in line order
+    /// (a request on the next line sees the adapter loaded); requests run concurrently.
+    private func handle(_ command: Command, output: EventWriter) async {
         do {
             if let name = command.load {
                 guard let path = command.path else { throw ServingCommandError("'load' needs a 'path'") }
                 try await engine.loadAdapter(at: URL(fileURLWithPath: path), as: name)
                 await output.send(Event(id: command.id, loaded: name))
             } else if let name = command.unload {
-                await engine.unloadAdapter(name)
+                try await engine.unloadAdapter(name)
                 await output.send(Event(id: command.id, unloaded: name))
             } else if command.status == true {
                 let status = await engine.status
@@ -96,10 +103,6 @@ public struct JSONLinesServer: Sendable {
         default: throw ServingCommandError("give exactly one of 'prompt' and 'tokens'")
         }
         let temperature = command.temperature ?? 0
-        guard temperature >= 0, Float(temperature).isFinite else {
-            throw ServingCommandError("'temperature' must be a finite number ≥ 0, got \(temperature)")
-        }
-        guard command.seed.map({ $0 >= 0 }) ?? true else { throw ServingCommandError("'seed' must be ≥ 0") }
         if let length = command.instructionLength, !(0...prompt.count).contains(length) {
             throw ServingCommandError("'instruction_length' \(length) is outside 0...\(prompt.count) prompt tokens")
         }
@@ -142,7 +145,7 @@ public struct JSONLinesServer: Sendable {
         return try await engine.generate(request) { tokens.yield($0) }
     }
 
-    private static func describe(_ error: any Error) -> String {
+    static func describe(_ error: any Error) -> String {
         if let error = error as? DecodingError {
             switch error {
             case let .typeMismatch(_, context), let .valueNotFound(_, context), let .keyNotFound(_, context),
@@ -155,32 +158,153 @@ public struct JSONLinesServer: Sendable {
         return (error as? LocalizedError)?.errorDescription ?? "\(error)"
     }
 
-    /// One input line.
-    private struct Command: Decodable {
-        var identifier: Identifier?
+    /// One input line, checked: only known fields, each of its type and in its range, and exactly one
+    /// kind of command (a request, `load`, `unload` or `status`).
+    struct Command: Sendable {
+        var id: String?
         var prompt: String?, tokens: [Int]?, adapter: String?, instructionLength: Int?
-        var maxTokens: Int?, temperature: Double?, topK: Int?, topP: Double?, seed: Int64?, stop: [Int]?, stream: Bool?
+        var maxTokens: Int?, temperature: Double?, topK: Int?, topP: Double?, seed: Int?, stop: [Int]?, stream: Bool?
         var load: String?, path: String?, unload: String?, status: Bool?
 
-        /// The id to echo, as a string.
-        var id: String? { identifier?.text }
+        /// The `id` of `line` when it is an object with a string or whole-number `id`, for the error of
+        /// a line that is not a valid command.
+        static func identifier(in line: String) -> String? {
+            guard case let .object(object)? = try? JSONDecoder().decode(CommandValue.self, from: Data(line.utf8)) else { return nil }
+            switch object["id"] {
+            case let .string(text)?: return text
+            case let .integer(number)?: return String(number)
+            default: return nil
+            }
+        }
 
-        enum CodingKeys: String, CodingKey {
-            case identifier = "id", prompt, tokens, adapter, instructionLength = "instruction_length", maxTokens = "max_tokens"
-            case temperature, topK = "top_k", topP = "top_p", seed, stop, stream, load, path, unload, status
+        /// Whether this is a request (not `load`, `unload` or `status`).
+        var isGenerate: Bool { load == nil && unload == nil && status == nil }
+
+        static let fields = ["id", "prompt", "tokens", "adapter", "instruction_length", "max_tokens", "temperature", "top_k",
+                             "top_p", "seed", "stop", "stream", "load", "path", "unload", "status"]
+        static let requestFields: Set<String> = ["prompt", "tokens", "adapter", "instruction_length", "max_tokens", "temperature",
+                                                 "top_k", "top_p", "seed", "stop", "stream"]
+
+        /// Parses and checks one line.
+        /// - Parameter contextLength: the model's context in positions: `max_tokens` and the lengths
+        ///   of `tokens` and `instruction_length` are bounded by it.
+        /// - Throws: ``ServingCommandError`` naming the field at fault.
+        init(parsing line: String, contextLength: Int) throws {
+            let value: CommandValue
+            do {
+                value = try JSONDecoder().decode(CommandValue.self, from: Data(line.utf8))
+            } catch {
+                throw ServingCommandError("not JSON (\(JSONLinesServer.describe(error)))")
+            }
+            guard case let .object(object) = value else { throw ServingCommandError("a command is a JSON object, got \(value.kind)") }
+            if let unknown = object.keys.sorted().first(where: { !Self.fields.contains($0) }) {
+                throw ServingCommandError("unknown field '\(unknown)' (the fields are \(Self.fields.joined(separator: ", ")))")
+            }
+            func string(_ key: String) throws -> String? {
+                guard let field = object[key], field != .null else { return nil }
+                guard case let .string(text) = field else { throw ServingCommandError("'\(key)' must be a string, got \(field.kind)") }
+                return text
+            }
+            func integer(_ key: String, _ range: ClosedRange<Int>, _ field: CommandValue? = nil) throws -> Int? {
+                guard let field = field ?? object[key], field != .null else { return nil }
+                switch field {
+                case let .integer(number) where range.contains(number): return number
+                default: throw ServingCommandError("'\(key)' must be a whole number in \(range.lowerBound)...\(range.upperBound), got \(field.text)")
+                }
+            }
+            func number(_ key: String, _ range: ClosedRange<Double>) throws -> Double? {
+                guard let field = object[key], field != .null else { return nil }
+                let value: Double
+                switch field {
+                case let .integer(number): value = Double(number)
+                case let .double(number): value = number
+                default: value = .nan
+                }
+                guard value.isFinite, range.contains(value) else {
+                    throw ServingCommandError("'\(key)' must be a number in \(range.lowerBound)...\(range.upperBound), got \(field.text)")
+                }
+                return value
+            }
+            func integers(_ key: String, _ range: ClosedRange<Int>, count: Int) throws -> [Int]? {
+                guard let field = object[key], field != .null else { return nil }
+                guard case let .array(items) = field, items.count <= count else {
+                    throw ServingCommandError("'\(key)' must be an array of at most \(count) whole numbers, got \(field.kind)")
+                }
+                return try items.map { try integer(key, range, $0) ?? -1 }
+            }
+            func flag(_ key: String) throws -> Bool? {
+                guard let field = object[key], field != .null else { return nil }
+                guard case let .bool(flag) = field else { throw ServingCommandError("'\(key)' must be true or false, got \(field.text)") }
+                return flag
+            }
+            switch object["id"] {
+            case nil, .null?: id = nil
+            case let .string(text)?: id = text
+            case let .integer(number)?: id = String(number)
+            case let other?: throw ServingCommandError("'id' must be a string or a whole number, got \(other.text)")
+            }
+            let context = max(contextLength, 1)
+            prompt = try string("prompt")
+            tokens = try integers("tokens", 0...Int(Int32.max), count: context)
+            adapter = try string("adapter")
+            instructionLength = try integer("instruction_length", 0...context)
+            maxTokens = try integer("max_tokens", 1...context)
+            temperature = try number("temperature", 0...100)
+            topK = try integer("top_k", 1...Int(Int32.max))
+            topP = try number("top_p", Double.leastNonzeroMagnitude...1)
+            seed = try integer("seed", 0...Int.max)
+            stop = try integers("stop", 0...Int(Int32.max), count: 1024)
+            stream = try flag("stream")
+            load = try string("load")
+            path = try string("path")
+            unload = try string("unload")
+            status = try flag("status")
+            if status == false { throw ServingCommandError("'status' must be true (ask for the status) or left out") }
+            let kinds = [load != nil ? "load" : nil, unload != nil ? "unload" : nil, status != nil ? "status" : nil,
+                         object.keys.contains(where: Self.requestFields.contains) ? "a request" : nil].compactMap { $0 }
+            guard kinds.count <= 1 else { throw ServingCommandError("one command per line: this one mixes \(kinds.joined(separator: " and "))") }
+            if path != nil && load == nil { throw ServingCommandError("'path' goes with 'load'") }
+            if isGenerate && (prompt == nil) == (tokens == nil) {
+                throw ServingCommandError("a request gives exactly one of 'prompt' and 'tokens' (or the command is 'load', 'unload' or 'status')")
+            }
         }
     }
 
-    /// A command's id: a string or an integer.
-    private struct Identifier: Decodable {
-        let text: String
+    /// Any JSON value, integers kept exact.
+    enum CommandValue: Decodable, Equatable {
+        case null, bool(Bool), integer(Int), double(Double), string(String), array([CommandValue]), object([String: CommandValue])
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if let number = try? container.decode(Int.self) {
-                text = String(number)
-            } else {
-                text = try container.decode(String.self)
+            if container.decodeNil() { self = .null }
+            else if let flag = try? container.decode(Bool.self) { self = .bool(flag) }
+            else if let number = try? container.decode(Int.self) { self = .integer(number) }
+            else if let number = try? container.decode(Double.self) { self = .double(number) }
+            else if let text = try? container.decode(String.self) { self = .string(text) }
+            else if let items = try? container.decode([CommandValue].self) { self = .array(items) }
+            else { self = .object(try container.decode([String: CommandValue].self)) }
+        }
+
+        /// `a string`, `an array`, … for messages.
+        var kind: String {
+            switch self {
+            case .null: return "null"
+            case .bool: return "a Boolean"
+            case .integer, .double: return "a number"
+            case .string: return "a string"
+            case .array: return "an array"
+            case .object: return "an object"
+            }
+        }
+
+        /// The value as written, short, for messages.
+        var text: String {
+            switch self {
+            case let .integer(number): return String(number)
+            case let .double(number): return "\(number)"
+            case let .bool(flag): return String(flag)
+            case let .string(text): return "\"\(text.prefix(40))\""
+            default: return kind
             }
         }
     }

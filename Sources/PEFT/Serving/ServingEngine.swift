@@ -47,7 +47,7 @@ public enum ServingError: Error, Equatable, CustomStringConvertible {
         switch self {
         case let .invalidSettings(detail): return detail
         case let .unknownAdapter(name, resident):
-            return "no resident adapter named '\(name)' (resident: \(resident.joined(separator: ", ")))"
+            return "no resident adapter named '\(name)' (" + (resident.isEmpty ? "none is resident)" : "resident: \(resident.joined(separator: ", ")))")
         case let .exceedsCacheCapacity(needed, capacity):
             return "the request needs \(needed) cache slots (prefixes, prompt and new tokens); the engine's caches hold \(capacity)"
         }
@@ -74,6 +74,9 @@ public actor ServingEngine {
     public let maximumBatch: Int
     /// Slots per request's cache: prompt, prefixes and generated tokens must fit.
     public let cacheCapacity: Int
+    /// The backbone's context in positions (`maxPositionEmbeddings`): a request's prompt, input
+    /// prefix and new tokens must fit in it.
+    public nonisolated let contextLength: Int
 
     private let model: LlamaModel
     private var adapters: [String: any Adapter] = [:]
@@ -145,6 +148,15 @@ public actor ServingEngine {
         guard maximumBatch > 0, cacheCapacity > 1 else {
             throw ServingError.invalidSettings("a serving engine needs a positive batch and a capacity above 1")
         }
+        let perCache = KVCache.bytes(config: model.config, batch: 1, capacity: cacheCapacity)
+        let total = perCache.flatMap { SystemMemory.product($0, maximumBatch) }
+        guard let total, total <= SystemMemory.budgetBytes else {
+            throw ServingError.invalidSettings(
+                "\(maximumBatch) caches of \(cacheCapacity) slots need \(SystemMemory.describe(total)), more than the "
+                + "\(SystemMemory.describe(SystemMemory.budgetBytes)) (3/4 of this machine's \(SystemMemory.describe(SystemMemory.physicalBytes))) "
+                + "they may take; lower the batch or the capacity")
+        }
+        contextLength = model.config.maxPositionEmbeddings
         self.model = model
         self.maximumBatch = maximumBatch
         self.cacheCapacity = cacheCapacity
@@ -167,7 +179,10 @@ public actor ServingEngine {
     }
 
     /// Removes the adapter `name`; requests already submitted with it, waiting or running, finish with it.
-    public func unloadAdapter(_ name: String) { adapters[name] = nil }
+    /// - Throws: ``ServingError/unknownAdapter(_:resident:)`` if no adapter of that name is resident.
+    public func unloadAdapter(_ name: String) throws {
+        guard adapters.removeValue(forKey: name) != nil else { throw ServingError.unknownAdapter(name, resident: adapterNames) }
+    }
 
     /// The names of the resident adapters, sorted.
     public var adapterNames: [String] { adapters.keys.sorted() }
@@ -201,6 +216,11 @@ public actor ServingEngine {
         }
         guard !request.prompt.isEmpty, request.options.maxNewTokens > 0 else {
             throw ModelError.invalidInput("a request needs a non-empty prompt and maxNewTokens ≥ 1")
+        }
+        let positions = request.prompt.count + (adapter?.inputPrefixLength ?? 0) + request.options.maxNewTokens
+        guard positions <= contextLength else {
+            throw ModelError.invalidInput(
+                "the request needs \(positions) positions (prompt, input prefix and \(request.options.maxNewTokens) new tokens); the model's context is \(contextLength)")
         }
         let footprint = Footprint(request, adapter: adapter)
         guard footprint.needed <= cacheCapacity else {

@@ -77,6 +77,13 @@ public enum InstructionData {
     /// - Throws: ``InstructionDataError/unreadable(path:reason:)`` if the file cannot be read;
     ///   ``InstructionDataError/badLine(path:line:reason:)`` for the first bad line.
     public static func load(contentsOf url: URL) throws -> [InstructionExample] {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
+            throw InstructionDataError.unreadable(path: url.path, reason: "no such file")
+        }
+        guard !isFolder.boolValue else {
+            throw InstructionDataError.unreadable(path: url.path, reason: "a folder, not a JSON Lines file")
+        }
         let data: Data
         do {
             data = try Data(contentsOf: url)

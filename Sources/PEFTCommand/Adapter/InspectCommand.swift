@@ -22,6 +22,16 @@ struct InspectCommand: ParsableCommand {
         guard let configuration = FileManager.default.contents(atPath: configurationURL.path) else {
             throw ValidationError("cannot read \(configurationURL.path)")
         }
+        guard let object = (try? JSONSerialization.jsonObject(with: configuration)) as? [String: Any] else {
+            throw ValidationError("\(configurationURL.path) is not a JSON object")
+        }
+        guard let peftType = object["peft_type"] as? String else {
+            throw ValidationError("\(configurationURL.path) has no \"peft_type\" string")
+        }
+        guard AdapterRegistry.builtIn.type(for: peftType) != nil else {
+            throw ValidationError(
+                "\(configurationURL.path): peft_type '\(peftType)' is not an adapter type this tool reads (\(AdapterRegistry.builtIn.peftTypes.joined(separator: ", ")))")
+        }
         print(String(decoding: configuration, as: UTF8.self))
         let weights = try SafetensorsFile(contentsOf: folder.appendingPathComponent(AdapterFiles.weightsFile))
         var total = 0

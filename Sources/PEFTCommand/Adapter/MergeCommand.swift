@@ -18,6 +18,11 @@ struct MergeCommand: ParsableCommand {
     var out: String
 
     func run() throws {
+        let outURL = URL(fileURLWithPath: out)
+        try OutputFolder.checkWritable(outURL, option: "--out")
+        if let entries = try? FileManager.default.contentsOfDirectory(atPath: outURL.path), !entries.isEmpty {
+            throw ValidationError("--out \(out) already holds \(OutputFolder.list(entries)): choose a new or empty folder")
+        }
         let backbone = try model.loadModel()
         let loaded = try AdapterFiles.load(from: URL(fileURLWithPath: adapter), model: backbone)
         guard let lora = loaded as? LoRAAdapter else {

@@ -42,7 +42,7 @@ struct GenerateCommand: ParsableCommand {
     func validate() throws {
         guard (prompt == nil) != (tokens == nil) else { throw ValidationError("give exactly one of --prompt and --tokens") }
         guard maxNewTokens > 0 else { throw ValidationError("--max-new-tokens must be positive") }
-        guard temperature >= 0 else { throw ValidationError("--temperature must be ≥ 0") }
+        guard temperature.isFinite, (0...100).contains(temperature) else { throw ValidationError("--temperature must be in 0...100, got \(temperature)") }
         guard !chat || prompt != nil else { throw ValidationError("--chat needs --prompt") }
         guard system == nil || chat else { throw ValidationError("--system needs --chat") }
     }
@@ -60,6 +60,12 @@ struct GenerateCommand: ParsableCommand {
             // The rendered text carries whatever special tokens the template puts in (as
             // transformers' apply_chat_template, whose text is encoded without adding more).
             promptIDs = tokenizer.encode(try tokenizer.applyChatTemplate(messages, addGenerationPrompt: true), addSpecialTokens: false)
+        }
+        let room = llama.config.maxPositionEmbeddings - promptIDs.count
+        guard maxNewTokens <= room else {
+            throw ValidationError(room <= 0
+                ? "the prompt's \(promptIDs.count) tokens fill the model's context of \(llama.config.maxPositionEmbeddings)"
+                : "--max-new-tokens must be at most \(room) here: the model's context is \(llama.config.maxPositionEmbeddings) tokens and the prompt takes \(promptIDs.count)")
         }
         let options = GenerationOptions(
             maxNewTokens: maxNewTokens,

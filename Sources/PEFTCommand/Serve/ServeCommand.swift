@@ -31,7 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
     var cacheCapacity = 512
 
     func validate() throws {
-        guard maxBatch > 0 else { throw ValidationError("--max-batch must be positive") }
+        guard (1...4096).contains(maxBatch) else { throw ValidationError("--max-batch must be in 1...4096, got \(maxBatch)") }
         guard cacheCapacity > 1 else { throw ValidationError("--cache-capacity must be at least 2") }
         for adapter in adapters where adapter.split(separator: "=", maxSplits: 1).count != 2 || adapter.hasPrefix("=") {
             throw ValidationError("--adapter takes NAME=FOLDER, got '\(adapter)'")
@@ -42,7 +42,12 @@ struct ServeCommand: AsyncParsableCommand {
         let llama = try model.loadModel()
         let tokenizer = try model.loadTokenizerIfPresent()
         let stops = ModelOptions.stopTokens(of: llama, tokenizer: tokenizer)
-        let engine = try ServingEngine(model: llama, maximumBatch: maxBatch, cacheCapacity: cacheCapacity)
+        let engine: ServingEngine
+        do {
+            engine = try ServingEngine(model: llama, maximumBatch: maxBatch, cacheCapacity: cacheCapacity)
+        } catch let ServingError.invalidSettings(detail) {
+            throw ValidationError("--max-batch \(maxBatch), --cache-capacity \(cacheCapacity): \(detail)")
+        }
         for adapter in adapters {
             let parts = adapter.split(separator: "=", maxSplits: 1).map(String.init)
             try await engine.loadAdapter(at: URL(fileURLWithPath: parts[1]), as: parts[0])

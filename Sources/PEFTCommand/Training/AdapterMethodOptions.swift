@@ -120,9 +120,17 @@ struct AdapterMethodOptions: ParsableArguments {
     /// A new adapter of the chosen method for `model`.
     /// - Throws: ``ValidationError`` for a setting the method does not have; ``AdapterError`` for a
     ///   value the configuration refuses.
+    /// - Throws: `ValidationError` naming the option (`--virtual-tokens (num_virtual_tokens): …`) for
+    ///   a setting the adapter refuses; other errors of the registry and the adapter.
     func makeAdapter(for model: LlamaModel, tokenizer: any Tokenizer, seed: UInt64) throws -> any Adapter {
-        let settings = try settingsData(givenSettings().map { ($0.key, $0.value) })
-        return try Self.registry.makeAdapter(method: method, for: model, settings: settings, tokenizer: tokenizer, seed: seed)
+        let given = try givenSettings()
+        let settings = try settingsData(given.map { ($0.key, $0.value) })
+        do {
+            return try Self.registry.makeAdapter(method: method, for: model, settings: settings, tokenizer: tokenizer, seed: seed)
+        } catch let AdapterError.invalidConfiguration(_, key, reason) where !key.isEmpty {
+            let option = given.last { $0.key == key }?.option ?? "--set"
+            throw ValidationError("\(option) (\(key)): \(reason)")
+        }
     }
 }
 

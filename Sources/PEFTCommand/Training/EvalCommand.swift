@@ -31,6 +31,16 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Print the full report (every prediction) as JSON.")
     var json = false
 
+    func validate() throws {
+        try checkRanges([("--max-new-tokens", maxNewTokens, 1...1_000_000), ("--batch-size", batchSize, 1...4096)])
+        if let labels {
+            let candidates = labels.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard candidates.count >= 2, candidates.allSatisfy({ !$0.isEmpty }) else {
+                throw ValidationError("--labels needs two or more non-empty answers separated by commas, got '\(labels)'")
+            }
+        }
+    }
+
     func run() throws {
         let backbone = try model.loadModel()
         let tokenizer = try model.loadTokenizer()

@@ -46,7 +46,35 @@ struct TrainCommand: ParsableCommand {
     var lean = false
     @Flag(help: "Print the training report as JSON at the end.") var json = false
 
+    func validate() throws {
+        try checkRanges([("--epochs", epochs, 1...100_000), ("--batch-size", batchSize, 1...4096),
+                         ("--gradient-accumulation", gradientAccumulation, 1...4096)])
+        try checkRanges([("--max-steps", maxSteps, 1...10_000_000), ("--evaluate-every", evaluateEvery, 1...10_000_000),
+                         ("--early-stopping", earlyStopping, 1...10_000), ("--checkpoint-every", checkpointEvery, 1...10_000_000)])
+        try checkRange("--learning-rate", learningRate, 1e-9...10)
+        try checkRange("--warmup", warmup, 0...0.999)
+        try checkRange("--weight-decay", weightDecay, 0...10)
+        try checkRange("--max-grad-norm", maxGradNorm, 0...1e6)
+        if eval == nil {
+            for (option, given) in [("--early-stopping", earlyStopping != nil), ("--evaluate-every", evaluateEvery != nil)] where given {
+                throw ValidationError("\(option) needs --eval (dev data to evaluate on)")
+            }
+        }
+    }
+
+    /// Refuses an `--out` that cannot be written, or that already holds files when not resuming, before
+    /// anything is loaded or trained.
+    func checkOutput() throws {
+        let url = URL(fileURLWithPath: out)
+        try OutputFolder.checkWritable(url, option: "--out")
+        if !resume, let entries = try? FileManager.default.contentsOfDirectory(atPath: url.path), !entries.isEmpty {
+            throw ValidationError(
+                "--out \(out) already holds \(OutputFolder.list(entries)): choose a new or empty folder, or add --resume to continue the training whose checkpoints are there")
+        }
+    }
+
     func run() throws {
+        try checkOutput()
         let backbone = try model.loadModel()
         let tokenizer = try model.loadTokenizer()
         let encoder = try encoding.encoder(tokenizer: tokenizer)

@@ -42,8 +42,10 @@ extension LlamaModel {
     ///   - onToken: called for every generated token as `(row, token)`, in order; return `false` to
     ///     stop the whole generation early.
     /// - Returns: the generated tokens per row (not the prompt).
-    /// - Throws: ``ModelError/invalidInput(_:)`` for an empty prompt, a token outside the vocabulary
-    ///   or invalid sampling settings.
+    /// - Throws: ``ModelError/invalidInput(_:)`` for an empty prompt, a token outside the vocabulary,
+    ///   invalid sampling settings, `maxNewTokens` beyond the room the model's context
+    ///   (`maxPositionEmbeddings`) leaves after the longest prompt and its input prefix, or a KV cache
+    ///   larger than ``SystemMemory/budgetBytes``.
     public func generate(
         prompts: [[Int]], options: GenerationOptions = GenerationOptions(), hooks: (any ForwardHooks)? = nil,
         instructionLengths: [Int]? = nil, onToken: ((_ row: Int, _ token: Int) -> Bool)? = nil
@@ -59,6 +61,13 @@ extension LlamaModel {
             var generated = [[Int]](repeating: [], count: rows)
             var active = [Bool](repeating: true, count: rows)
             guard options.maxNewTokens > 0 else { return generated }
+            let used = promptBatch.length + (hooks?.inputPrefixLengths(for: promptBatch).max() ?? 0)
+            let room = config.maxPositionEmbeddings - used
+            guard options.maxNewTokens <= room else {
+                throw ModelError.invalidInput(room <= 0
+                    ? "the prompt of \(used) positions fills the model's context of \(config.maxPositionEmbeddings)"
+                    : "maxNewTokens is \(options.maxNewTokens), more than the \(room) the model's context of \(config.maxPositionEmbeddings) positions leaves after a prompt of \(used)")
+            }
 
             let cache = options.usesKVCache ? try makeCache(for: promptBatch, hooks: hooks, newTokens: options.maxNewTokens) : nil
             var logits = try self(promptBatch, hooks: hooks, cache: cache, logits: .last).value

@@ -22,11 +22,24 @@ public final class KVCache {
     /// Per row, the RoPE position the next token takes.
     public internal(set) var nextPositions: [Int]
 
+    /// The bytes of a cache's keys and values for `batch` rows of `capacity` slots under `config`
+    /// (float32), or `nil` if the count overflows.
+    public static func bytes(config: LlamaConfig, batch: Int, capacity: Int) -> Int? {
+        SystemMemory.product(config.numHiddenLayers, 2, batch, capacity, config.numKeyValueHeads, config.headDim, MemoryLayout<Float>.size)
+    }
+
     /// An empty cache for `batch` rows of up to `capacity` slots.
-    /// - Throws: ``ModelError/invalidInput(_:)`` if `batch` or `capacity` is not positive.
+    /// - Throws: ``ModelError/invalidInput(_:)`` if `batch` or `capacity` is not positive, or the
+    ///   cache would take more than ``SystemMemory/budgetBytes`` (the estimate is in the message).
     public init(config: LlamaConfig, batch: Int, capacity: Int) throws {
         guard batch > 0, capacity > 0 else {
             throw ModelError.invalidInput("a KV cache needs positive batch and capacity, got \(batch) and \(capacity)")
+        }
+        let bytes = Self.bytes(config: config, batch: batch, capacity: capacity)
+        guard let bytes, bytes <= SystemMemory.budgetBytes else {
+            throw ModelError.invalidInput(
+                "a KV cache of \(batch) row\(batch == 1 ? "" : "s") × \(capacity) slots needs \(SystemMemory.describe(bytes)), more than the "
+                + "\(SystemMemory.describe(SystemMemory.budgetBytes)) (3/4 of this machine's \(SystemMemory.describe(SystemMemory.physicalBytes))) it may take")
         }
         self.batch = batch
         self.capacity = capacity
