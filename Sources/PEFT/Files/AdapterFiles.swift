@@ -61,8 +61,9 @@ public enum AdapterFiles {
     /// `adapter_model.safetensors`.
     public static let weightsFile = "adapter_model.safetensors"
 
-    /// Writes `adapter` to the folder `url`, atomically: a new folder appears whole, and in an
-    /// existing folder each file is replaced whole (weights first, then the configuration).
+    /// Writes `adapter` to the folder `url`, atomically (``AtomicFolder``): a process killed at any
+    /// moment leaves the old adapter or the new one, never one file of each; other files in an
+    /// existing folder (`checkpoints/`, `training_report.json`, a README) stay.
     /// - Throws: ``AdapterError`` if the configuration cannot be encoded; ``ModelFileError`` if a
     ///   file cannot be written.
     public static func save(_ adapter: any Adapter, to url: URL) throws {

@@ -219,7 +219,7 @@ extension Trainer {
         }
         if let keep = options.checkpointsToKeep {
             for old in Self.checkpoints(in: directory).dropLast(keep) {
-                try? FileManager.default.removeItem(at: old.url)
+                AtomicFolder.remove(old.url)
             }
         }
     }

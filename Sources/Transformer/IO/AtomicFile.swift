@@ -85,27 +85,29 @@ private func systemWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer?, _ cou
     write(descriptor, buffer, count)
 }
 
-/// Writes a folder of files so that it appears whole or not at all.
+/// Writes a folder of files so that readers, and a process killed at any moment, see the folder's
+/// old files or its new ones, never a mix.
+///
+/// The new files are written into a staging folder beside the destination (each file flushed to
+/// disk); then a new destination is renamed into place, and an existing one is swapped with the
+/// staging folder in one step (`renameat2` with `RENAME_EXCHANGE`, Linux 3.15 and later). Entries of
+/// the old folder that the writer does not write again (a training run's `checkpoints/`, a README)
+/// are then moved into the new folder, and the old one is removed. Where the exchange is not
+/// available, the old folder is first renamed aside, which leaves a moment without the folder.
 public enum AtomicFolder {
-    /// Fills the folder `url` through `writeFiles`, which receives the folder to write into.
-    ///
-    /// A new folder is built beside `url` under a temporary name and renamed into place. Into an
-    /// existing folder, `writeFiles` writes directly; it should replace each file atomically
-    /// (``AtomicFile``), so that every file is either old or new.
+    /// Fills the folder `url` through `writeFiles`, which receives the folder to write into (empty).
     /// - Throws: ``ModelFileError/unwritable(path:reason:)`` if a file that is not a folder is in the
-    ///   way or the folder cannot be created or renamed; whatever `writeFiles` throws.
+    ///   way or the folder cannot be created or swapped; whatever `writeFiles` throws (the
+    ///   destination is then untouched).
     public static func write(to url: URL, _ writeFiles: (URL) throws -> Void) throws {
         let files = FileManager.default
         var isFolder: ObjCBool = false
-        if files.fileExists(atPath: url.path, isDirectory: &isFolder) {
-            guard isFolder.boolValue else {
-                throw ModelFileError.unwritable(path: url.path, reason: "a file that is not a folder is in the way")
-            }
-            try writeFiles(url)
-            return
+        let exists = files.fileExists(atPath: url.path, isDirectory: &isFolder)
+        if exists && !isFolder.boolValue {
+            throw ModelFileError.unwritable(path: url.path, reason: "a file that is not a folder is in the way")
         }
-        let staging = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(UInt64.random(in: 0...UInt64.max))")
+        let parent = url.deletingLastPathComponent()
+        let staging = parent.appendingPathComponent(".\(url.lastPathComponent).tmp-\(UInt64.random(in: 0...UInt64.max))")
         do {
             try files.createDirectory(at: staging, withIntermediateDirectories: true)
         } catch {
@@ -113,11 +115,78 @@ public enum AtomicFolder {
         }
         do {
             try writeFiles(staging)
-            try files.moveItem(at: staging, to: url)
         } catch {
             try? files.removeItem(at: staging)
             if let error = error as? ModelFileError { throw error }
             throw ModelFileError.unwritable(path: url.path, reason: error.localizedDescription)
         }
+        if !exists {
+            guard rename(staging.path, url.path) == 0 else {
+                let reason = MappedFile.lastError()
+                try? files.removeItem(at: staging)
+                throw ModelFileError.unwritable(path: url.path, reason: "rename: \(reason)")
+            }
+            syncFolder(parent)
+            return
+        }
+        // Swap: `url` becomes the new folder, `staging` the old one.
+        if exchange(staging.path, url.path) != 0 {
+            let aside = parent.appendingPathComponent(".\(url.lastPathComponent).old-\(UInt64.random(in: 0...UInt64.max))")
+            guard rename(url.path, aside.path) == 0 else {
+                let reason = MappedFile.lastError()
+                try? files.removeItem(at: staging)
+                throw ModelFileError.unwritable(path: url.path, reason: "rename: \(reason)")
+            }
+            guard rename(staging.path, url.path) == 0 else {
+                let reason = MappedFile.lastError()
+                _ = rename(aside.path, url.path)
+                try? files.removeItem(at: staging)
+                throw ModelFileError.unwritable(path: url.path, reason: "rename: \(reason)")
+            }
+            _ = rename(aside.path, staging.path)
+        }
+        syncFolder(parent)
+        let written = Set((try? files.contentsOfDirectory(atPath: url.path)) ?? [])
+        for name in (try? files.contentsOfDirectory(atPath: staging.path)) ?? [] where !written.contains(name) {
+            _ = rename(staging.appendingPathComponent(name).path, url.appendingPathComponent(name).path)
+        }
+        syncFolder(url)
+        try? files.removeItem(at: staging)
+    }
+
+    /// Removes the folder `url` so that it disappears in one step: it is renamed to a hidden name
+    /// beside it first, then deleted (a process killed meanwhile leaves the hidden folder, never a
+    /// half-deleted one under the old name).
+    public static func remove(_ url: URL) {
+        let hidden = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).deleting-\(UInt64.random(in: 0...UInt64.max))")
+        guard rename(url.path, hidden.path) == 0 else { return }
+        try? FileManager.default.removeItem(at: hidden)
+    }
+
+    /// `renameat2(…, RENAME_EXCHANGE)` through the C library when it has it: 0 on success, -1 otherwise.
+    private static func exchange(_ first: String, _ second: String) -> Int32 {
+        guard let renameat2 = renameAt2 else { return -1 }
+        return renameat2(AT_FDCWD, first, AT_FDCWD, second, 2 /* RENAME_EXCHANGE */)
+    }
+
+    private typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+
+    /// glibc's `renameat2` (2.28 and later), looked up at run time so the package builds everywhere.
+    private nonisolated(unsafe) static let renameAt2: RenameAt2? = {
+        #if os(Linux)
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else { return nil }
+        return unsafeBitCast(symbol, to: RenameAt2.self)
+        #else
+        return nil
+        #endif
+    }()
+
+    /// Flushes a folder's entries (renames into it) to disk; failures are ignored (some file
+    /// systems cannot sync folders).
+    private static func syncFolder(_ url: URL) {
+        let descriptor = open(url.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        _ = fsync(descriptor)
+        close(descriptor)
     }
 }
