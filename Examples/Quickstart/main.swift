@@ -1,8 +1,10 @@
 // The quickstart: fine-tune IAPT on the bundled base model and see what it learned.
 //
 // 1. Loads the bundled base model (Examples/BundledBase: 4.3 M parameters, pre-trained by this
-//    package on the task suite's plain-text world) and generates two of the suite's tasks: sentiment
-//    of a review, and the more plausible of two causes or effects.
+//    package on the task suite's plain-text world) and generates the suite's sentiment task, the one
+//    this small base learns most clearly: the learning curves of `peft compare`
+//    (Documentation/Results.md) show IAPT's dev accuracy rising fastest at learning rate 1e-2, and
+//    on this base the two-way tasks other than sentiment stay near chance for every method.
 // 2. Measures exact-match accuracy on held-out test data (unseen people and places, and instruction
 //    wordings never used in training), before fine-tuning.
 // 3. Fine-tunes IAPT (4 generated prompt tokens per layer, bottleneck 32, rational activation).
@@ -17,7 +19,7 @@ import Transformer
 let start = Date()
 let model = try BundledBase.load()
 let encoder = try BundledBase.encoder()
-let tasks: [TaskKind] = [.sentiment, .plausibleAlternative]
+let tasks: [TaskKind] = [.sentiment]
 let suite = try TaskSuite.generate(seed: 0, sizes: SplitSizes(train: 400, dev: 0, testSeen: 0, testUnseen: 100), tasks: tasks)
 let training = suite.examples(in: .train).map(\.instructionExample)
 let test = suite.examples(in: .testUnseen).map(\.instructionExample)
@@ -34,15 +36,15 @@ print("Tasks: \(tasks.map(\.rawValue).joined(separator: ", ")); \(training.count
 }
 
 let before = try accuracyByTask(nil)
-print("\n== Fine-tuning (4 epochs, learning rate 3e-2)")
-let options = TrainingOptions(epochs: 4, batchSize: 16, learningRate: 3e-2, seed: 0)
+print("\n== Fine-tuning (12 epochs, learning rate 1e-2)")
+let options = TrainingOptions(epochs: 12, batchSize: 16, learningRate: 1e-2, seed: 0)
 let bar = ProgressBar()
 let report = try Trainer(model: model, adapter: iapt, options: options).train(on: encoder.encode(training), progress: bar.callback)
 bar.finish()
 print(String(format: "  %d steps in %.0f s, %.0f tokens/s, final loss %.3f", report.steps, report.wallSeconds, report.tokensPerSecond, report.finalTrainLoss ?? .nan))
 
 let after = try accuracyByTask(iapt)
-print("\n== Exact-match accuracy on held-out test data: base model → with IAPT")
+print("\n== Exact-match accuracy on held-out test data: base model → with IAPT (two answers: chance is 50 %)")
 for task in tasks {
     print("  " + task.rawValue.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%5.1f %% → %5.1f %%", 100 * before[task]!, 100 * after[task]!))
 }
