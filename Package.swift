@@ -3,6 +3,7 @@
 // Layers, each importing only the ones above it in this list:
 //   CBLAS (OpenBLAS + LAPACKE) and CKernels (the package's few C SIMD kernels) → Tensor → Autograd → Transformer → PEFT → Comparison → peft (CLI), Examples.
 //   SeededRandom (the seeded generator, no C) sits below Tensor and the task suite, which needs nothing else.
+//   FuzzSupport (the fuzzing harness) sits on PEFT, beside Comparison; peft-fuzz is its command line.
 import PackageDescription
 
 let package = Package(
@@ -15,6 +16,7 @@ let package = Package(
         .library(name: "TaskSuite", targets: ["TaskSuite"]),
         .executable(name: "peft", targets: ["PEFTCommand"]),
         .executable(name: "quickstart", targets: ["quickstart"]),
+        .executable(name: "peft-fuzz", targets: ["PEFTFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -50,6 +52,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The fuzzing harness (Documentation/Fuzzing.md): mutators, one target per parser that takes
+        // outside bytes, and the supervisor that runs them in child processes; `peft-fuzz` is its
+        // command line.
+        .target(name: "FuzzSupport", dependencies: ["PEFT", "SeededRandom"]),
+        .executableTarget(name: "PEFTFuzz", dependencies: ["FuzzSupport"]),
         .target(name: "ExampleSupport", dependencies: ["PEFT", "TaskSuite", "Comparison", "ProgressDisplay"], path: "Examples/ExampleSupport"),
         .executableTarget(name: "quickstart", dependencies: ["ExampleSupport"], path: "Examples/Quickstart"),
         .executableTarget(name: "iapt-example", dependencies: ["ExampleSupport"], path: "Examples/IAPT"),
@@ -66,5 +73,6 @@ let package = Package(
         .testTarget(name: "PEFTCommandTests", dependencies: ["PEFTCommand"]),
         .testTarget(name: "ProgressDisplayTests", dependencies: ["ProgressDisplay"]),
         .testTarget(name: "BasePretrainingTests", dependencies: ["BasePretraining"]),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzSupport"]),
     ]
 )
