@@ -111,7 +111,8 @@ public enum SeedCorpusWriter {
 
                 """.utf8),
             "adapter-requests.jsonl": Data("""
-                {"id": "g", "prompt": "Hi", "instruction_length": 0, "max_tokens": 2}
+                {"id": "a", "load": "l", "path": "@adapters/iapt"}
+                {"id": "g", "prompt": "Hi", "adapter": "l", "instruction_length": 0, "max_tokens": 2}
                 {"id": "u", "unload": "l"}
 
                 """.utf8),

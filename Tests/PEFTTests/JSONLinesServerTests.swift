@@ -129,6 +129,16 @@ struct JSONLinesServerTests {
         #expect(error("8").contains("'path' goes with 'load'"))
         #expect(got.last?["adapters"] as? [String] == [])
     }
+
+    /// Found by `peft-fuzz` (serve-command, seed 1): 28 inputs like this one took more than 2 s each
+    /// when every nesting level was decoded before the command's shape was checked.
+    @Test("A deeply nested line is refused at once")
+    func deepNesting() async throws {
+        let engine = try ServingEngine(model: try tinyBackbone(), maximumBatch: 2, cacheCapacity: 32)
+        let nested = String(repeating: "[", count: 511) + "\"x\"" + String(repeating: "]", count: 511)
+        let got = try await events([#"{"id": "deep", "load": "l", "path": \#(nested)}"#], engine: engine)
+        #expect((got.first?["error"] as? String)?.contains("nested deeper than a command is") == true, "\(got)")
+    }
 }
 
 /// Lines collected from a `@Sendable` writer.

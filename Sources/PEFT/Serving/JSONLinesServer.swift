@@ -62,6 +62,8 @@ public struct JSONLinesServer: Sendable {
                 if command.isGenerate {
                     group.addTask { await handle(command, output: output) }
                 } else {
+                    // Requests of earlier lines finish before an adapter they may use is unloaded.
+                    if command.unload != nil { try await group.waitForAll() }
                     await handle(command, output: output)
                 }
             }
@@ -70,7 +72,8 @@ public struct JSONLinesServer: Sendable {
     }
 
     /// Runs one parsed command and sends its events. Loading, unloading and status run in line order
-    /// (a request on the next line sees the adapter loaded); requests run concurrently.
+    /// (a request on the next line sees the adapter loaded, and an unload waits for the requests of
+    /// earlier lines); requests run concurrently.
     private func handle(_ command: Command, output: EventWriter) async {
         do {
             if let name = command.load {
@@ -177,6 +180,27 @@ public struct JSONLinesServer: Sendable {
             }
         }
 
+        /// How deeply `line`'s brackets and braces nest, outside strings (a linear scan, so a hostile
+        /// line is refused before any decoding).
+        static func nestingDepth(of line: String) -> Int {
+            var depth = 0, deepest = 0, inString = false, escaped = false
+            for byte in line.utf8 {
+                if inString {
+                    if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                    continue
+                }
+                switch byte {
+                case UInt8(ascii: "\""): inString = true
+                case UInt8(ascii: "["), UInt8(ascii: "{"):
+                    depth += 1
+                    deepest = max(deepest, depth)
+                case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+                default: break
+                }
+            }
+            return deepest
+        }
+
         /// Whether this is a request (not `load`, `unload` or `status`).
         var isGenerate: Bool { load == nil && unload == nil && status == nil }
 
@@ -190,6 +214,9 @@ public struct JSONLinesServer: Sendable {
         ///   of `tokens` and `instruction_length` are bounded by it.
         /// - Throws: ``ServingCommandError`` naming the field at fault.
         init(parsing line: String, contextLength: Int) throws {
+            guard Self.nestingDepth(of: line) <= CommandValue.maximumDepth else {
+                throw ServingCommandError("nested deeper than a command is (an object holding arrays of numbers)")
+            }
             let value: CommandValue
             do {
                 value = try JSONDecoder().decode(CommandValue.self, from: Data(line.utf8))
@@ -274,8 +301,15 @@ public struct JSONLinesServer: Sendable {
     enum CommandValue: Decodable, Equatable {
         case null, bool(Bool), integer(Int), double(Double), string(String), array([CommandValue]), object([String: CommandValue])
 
+        /// The deepest nesting a command has: an object holding arrays of numbers.
+        static let maximumDepth = 3
+
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
+            // Refusing deeper values at once keeps a hostile line's cost linear in its length.
+            guard decoder.codingPath.count < Self.maximumDepth else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "nested deeper than a command is")
+            }
             if container.decodeNil() { self = .null }
             else if let flag = try? container.decode(Bool.self) { self = .bool(flag) }
             else if let number = try? container.decode(Int.self) { self = .integer(number) }
