@@ -1,4 +1,5 @@
 import Foundation
+import Transformer
 
 /// A base model as the report describes it: where it came from, its shape and size, and the sizes
 /// that depend on it.
@@ -141,7 +142,7 @@ public struct ResultStore: Sendable {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try encoder.encode(value).write(to: url, options: .atomic)
+            try AtomicFile.write(encoder.encode(value), to: url)
         } catch {
             throw ComparisonError.fileError(path: url.path, reason: "cannot be written (\(error))")
         }

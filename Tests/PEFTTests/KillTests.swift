@@ -17,7 +17,12 @@ import PEFT
 @Suite("Saves survive kill -9", .serialized)
 struct KillTests {
     static let kindVariable = "PEFT_KILL_HELPER"
-    static let kinds = ["adapter", "checkpoint", "model"]
+    static let kinds = ["adapter", "checkpoint", "model", "file"]
+
+    /// Two versions of a run file of the comparison (written with ``AtomicFile``, as `ResultStore` does).
+    static let fileVersions = [0, 1].map { version in
+        Data(("{\"version\": \(version), \"padding\": \"" + String(repeating: "\(version)", count: 200_000) + "\"}").utf8)
+    }
 
     /// Two versions of each thing saved, told apart by their values.
     static func adapters(for model: LlamaModel) throws -> [LoRAAdapter] {
@@ -59,6 +64,11 @@ struct KillTests {
             _ = try trainer.train(on: Self.examples) { _ in
                 announce()
                 return .proceed
+            }
+        case "file":
+            for round in 0... {
+                try AtomicFile.write(Self.fileVersions[round % 2], to: destination)
+                announce()
             }
         case "model":
             let versions = try [1, 2].map { try tinyBackbone(seed: UInt64($0)) }
@@ -117,6 +127,10 @@ struct KillTests {
                 let step = Int(latest.lastPathComponent.dropFirst("checkpoint-".count)) ?? -1
                 #expect(report.steps == step + 1, "round \(round): resumed from step \(report.steps - 1), the latest checkpoint is \(step)")
                 seenVersions.insert(step % 2)
+            case "file":
+                let version = Self.fileVersions.firstIndex(of: try Data(contentsOf: destination))
+                #expect(version != nil, "round \(round): the file on disk is neither version")
+                if let version { seenVersions.insert(version) }
             default:
                 let loaded = try LlamaModel(contentsOf: destination)
                 let version = modelVersions.firstIndex { $0 == loaded.embedTokens.value }
