@@ -132,8 +132,11 @@ public struct ComparisonRunner {
     private func checkCompatible(with previous: ComparisonManifest) throws {
         var differences = previous.settings.recipeDifferences(to: settings)
         for base in settings.bases {
-            if let earlier = previous.settings.bases.first(where: { $0.name == base.name }), earlier.path != base.path {
-                differences.append("base \(base.name): \(earlier.path) → \(base.path)")
+            if let earlier = previous.settings.bases.first(where: { $0.name == base.name }) {
+                if earlier.path != base.path { differences.append("base \(base.name): \(earlier.path) → \(base.path)") }
+                if earlier.mixedSteps != base.mixedSteps {
+                    differences.append("base \(base.name) mixed steps: \(earlier.mixedSteps.map(String.init) ?? "default") → \(base.mixedSteps.map(String.init) ?? "default")")
+                }
             }
         }
         if !differences.isEmpty {

@@ -12,12 +12,16 @@ public struct BaseSpec: Codable, Equatable, Hashable, Sendable {
     /// This base's own learning-rate grid, or `nil` for ``ComparisonSettings/learningRates`` (a large
     /// base whose runs take long may start from a narrower grid: edges still extend it).
     public var learningRates: [Float]?
+    /// This base's own cap on a mixed run's steps, or `nil` for ``ComparisonSettings/mixedSteps`` (a
+    /// large base whose steps are slow; its learning curves say whether the cap is enough).
+    public var mixedSteps: Int?
 
     /// A base called `name` in the folder at `path`.
-    public init(name: String, path: String, learningRates: [Float]? = nil) {
+    public init(name: String, path: String, learningRates: [Float]? = nil, mixedSteps: Int? = nil) {
         self.name = name
         self.path = path
         self.learningRates = learningRates
+        self.mixedSteps = mixedSteps
     }
 
     /// Parses `NAME=PATH`, as `--base` takes it.
@@ -142,6 +146,11 @@ public struct ComparisonSettings: Codable, Equatable, Sendable {
         setting == .mixed ? mixedSteps : perTaskSteps
     }
 
+    /// The steps of a run in `setting` on `base`: the base's own cap when it has one.
+    public func steps(for setting: ComparisonSetting, base: String) -> Int {
+        setting == .mixed ? bases.first { $0.name == base }?.mixedSteps ?? mixedSteps : perTaskSteps
+    }
+
     /// Checks every setting, naming the command's option in the error.
     /// - Throws: ``ComparisonError/invalidOption(option:reason:)`` for the first setting out of range.
     public func validate() throws {
@@ -167,6 +176,11 @@ public struct ComparisonSettings: Codable, Equatable, Sendable {
         try require(perTaskSteps >= 1, "--per-task-steps", "must be at least 1, got \(perTaskSteps)")
         try require(mixedSteps <= Self.maximumSteps && perTaskSteps <= Self.maximumSteps, "--mixed-steps",
                     "runs are capped at \(Self.maximumSteps) steps")
+        for base in bases {
+            if let steps = base.mixedSteps {
+                try require((1...Self.maximumSteps).contains(steps), "--base-steps \(base.name)", "must be in 1...\(Self.maximumSteps), got \(steps)")
+            }
+        }
         try require(evaluateEvery >= 1, "--evaluate-every", "must be at least 1, got \(evaluateEvery)")
         try require(patience.map { $0 >= 1 } ?? true, "--patience", "must be at least 1 (or 'none'), got \(patience ?? 0)")
         try require((0...8).contains(gridExtensions), "--grid-extensions", "must be in 0...8, got \(gridExtensions)")

@@ -29,7 +29,7 @@ public enum CurveChart {
     }
 
     private static func panel(_ summary: ComparisonSummary, base: BaseDescription, top: Double) -> [String] {
-        let cap = Double(max(summary.settings.mixedSteps, 1))
+        let cap = Double(max(summary.settings.steps(for: .mixed, base: base.spec.name), 1))
         let plotBottom = top + plotTop + plotHeight
         func x(_ step: Int) -> Double { leftMargin + plotWidth * min(Double(step) / cap, 1) }
         func y(_ fraction: Double) -> Double { plotBottom - plotHeight * min(max(fraction, 0), 1) }

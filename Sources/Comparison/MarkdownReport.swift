@@ -79,6 +79,9 @@ public enum MarkdownReport {
                               String(format: "%.2f", Double(settings.perTaskSteps * settings.batchSize) / Double(sizes.train))]),
             ReportFormat.row(["warm-up steps", "\(warmupSteps(settings, .mixed))", "\(warmupSteps(settings, .perTask))"]),
             "",
+            ] + settings.bases.compactMap { base in
+                base.mixedSteps.map { "On \(base.name) a mixed run has its own cap: at most \($0) steps (warm-up \(Int((settings.warmupFraction * Float($0)).rounded(.up))))).\n" }
+            } + [
             "Every run trains up to its cap with a dev evaluation (greedy exact match and mean loss) every "
             + "\(settings.evaluateEvery) steps and after the last; "
             + (settings.patience.map { "it stops when \($0) evaluations in a row bring no better dev point; " } ?? "it always runs to the cap; ")
@@ -137,7 +140,6 @@ public enum MarkdownReport {
     /// best dev point of the chosen runs fell, and how many runs stopped early or peaked near the cap.
     private static func curves(_ summary: ComparisonSummary) -> String {
         let settings = summary.settings
-        let cap = settings.mixedSteps
         var lines = ["### Learning curves",
             "![Learning curves](\(ComparisonReport.curvesFile))",
             "",
@@ -152,6 +154,7 @@ public enum MarkdownReport {
                 guard let rate = summary.choices[base.spec.name]?[method]?.learningRate, !runs.isEmpty else { continue }
                 let best = Spread(runs.compactMap(\.bestStep).map(Double.init))
                 let steps = Spread(runs.map { Double($0.steps) })
+                let cap = settings.steps(for: .mixed, base: base.spec.name)
                 let late = runs.filter { ($0.bestStep ?? 0) * 10 > cap * 9 }.count
                 nearCap += late
                 total += runs.count
@@ -163,8 +166,8 @@ public enum MarkdownReport {
         }
         if total > 0 {
             lines += ["", nearCap == 0
-                ? "No chosen run peaked in the last tenth of the \(cap)-step cap: every method had stopped improving on dev before it."
-                : "\(nearCap) of \(total) chosen runs peaked in the last tenth of the \(cap)-step cap: for them the cap may be short, "
+                ? "No chosen run peaked in the last tenth of its base's cap: every method had stopped improving on dev before it."
+                : "\(nearCap) of \(total) chosen runs peaked in the last tenth of their base's cap: for them the cap may be short, "
                     + "and a longer cap could change their numbers."]
         }
         return lines.joined(separator: "\n")

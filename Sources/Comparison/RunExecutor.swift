@@ -57,7 +57,8 @@ struct RunExecutor {
         if let adapter, let learningRate = key.learningRate {
             let training = try base.encoder.encode(examples(.train, key).map(ComparisonData.instruction))
             let dev = try base.encoder.encode(devExamples.map(ComparisonData.instruction))
-            let options = trainingOptions(exampleCount: training.count, setting: key.setting, learningRate: learningRate, seed: key.seed)
+            let options = trainingOptions(
+                exampleCount: training.count, steps: settings.steps(for: key.setting, base: key.base), learningRate: learningRate, seed: key.seed)
             let run = try Trainer(model: base.model, adapter: adapter, options: options)
             trainer = run
             var sincePoint = 0, failure: (any Error)?
@@ -130,10 +131,9 @@ struct RunExecutor {
         data.examples(in: split, task: key.setting == .perTask ? key.task : nil)
     }
 
-    /// The recipe: up to `steps(for: setting)` optimizer steps of ``ComparisonSettings/batchSize`` examples,
-    /// as many epochs as that takes, warm-up then linear decay, AdamW without weight decay, clipping at 1.
-    func trainingOptions(exampleCount: Int, setting: ComparisonSetting, learningRate: Float, seed: Int) -> TrainingOptions {
-        let steps = settings.steps(for: setting)
+    /// The recipe: up to `steps` optimizer steps of ``ComparisonSettings/batchSize`` examples, as many
+    /// epochs as that takes, warm-up then linear decay, AdamW without weight decay, clipping at 1.
+    func trainingOptions(exampleCount: Int, steps: Int, learningRate: Float, seed: Int) -> TrainingOptions {
         let stepsPerEpoch = (exampleCount + settings.batchSize - 1) / settings.batchSize
         return TrainingOptions(
             epochs: max(1, (steps + stepsPerEpoch - 1) / stepsPerEpoch), maxSteps: steps, batchSize: settings.batchSize,

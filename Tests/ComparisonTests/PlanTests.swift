@@ -150,6 +150,11 @@ import TaskSuite
         #expect(option(ComparisonSettings(learningRates: [100])) == "--learning-rates")
         #expect(option(ComparisonSettings(bases: [BaseSpec(name: "b", path: "p", learningRates: [0])])) == "--base-grid b")
         #expect(option(ComparisonSettings(mixedSteps: 1_000_000)) == "--mixed-steps")
+        #expect(option(ComparisonSettings(bases: [BaseSpec(name: "b", path: "p", mixedSteps: 0)])) == "--base-steps b")
+        let perBase = ComparisonSettings(bases: [BaseSpec(name: "a", path: "p"), BaseSpec(name: "b", path: "q", mixedSteps: 600)], mixedSteps: 1500)
+        #expect(perBase.steps(for: .mixed, base: "a") == 1500)
+        #expect(perBase.steps(for: .mixed, base: "b") == 600)
+        #expect(perBase.steps(for: .perTask, base: "b") == perBase.perTaskSteps)
         #expect(option(ComparisonSettings(batchSize: 100_000)) == "--batch-size")
     }
 }

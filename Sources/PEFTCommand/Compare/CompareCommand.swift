@@ -28,6 +28,9 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .customLong("base-grid"), help: "A base's own learning-rate grid as NAME=RATE,RATE,… (default: --learning-rates); repeat per base.")
     var baseGrids: [String] = []
 
+    @Option(name: .customLong("base-steps"), help: "A base's own cap on a mixed run's steps as NAME=STEPS (default: --mixed-steps); repeat per base.")
+    var baseSteps: [String] = []
+
     @Option(help: "Comma-separated base names that also run the per-task setting, or 'none'.")
     var perTaskBases = "none"
 
@@ -89,6 +92,13 @@ struct CompareCommand: ParsableCommand {
                 throw ComparisonError.invalidOption(option: "--base-grid", reason: "'\(text)' is not NAME=RATES with NAME a --base")
             }
             specs[index].learningRates = try Self.list(String(text[text.index(after: equals)...]), option: "--base-grid", expected: "a number") { Float($0) }
+        }
+        for text in baseSteps {
+            guard let equals = text.firstIndex(of: "="), let index = specs.firstIndex(where: { $0.name == text[..<equals] }),
+                  let steps = Int(text[text.index(after: equals)...]) else {
+                throw ComparisonError.invalidOption(option: "--base-steps", reason: "'\(text)' is not NAME=STEPS with NAME a --base")
+            }
+            specs[index].mixedSteps = steps
         }
         let perTask = perTaskBases == "none" ? [] : try Self.list(perTaskBases, option: "--per-task-bases", expected: "a base name") { $0 }
         let patienceValue: Int? = try patience == "none" ? nil : Int(patience) ?? {
