@@ -116,8 +116,14 @@ struct TrainerTests {
     func errors() throws {
         let model = try byteBackbone()
         let adapter = try smallIAPT(model)
-        #expect(throws: TrainingError.invalidOptions("batchSize must be at least 1, got 0")) {
+        #expect(throws: TrainingError.invalidOptions("batchSize must be in 1...4096, got 0")) {
             try Trainer(model: model, adapter: adapter, options: TrainingOptions(batchSize: 0))
+        }
+        #expect(throws: TrainingError.invalidOptions("learningRate must be in 1e-09...10.0, got 1e+30")) {
+            try Trainer(model: model, adapter: adapter, options: TrainingOptions(learningRate: 1e30))
+        }
+        #expect(throws: TrainingError.invalidOptions("learningRate must be a finite number in 1e-09...10.0, got nan")) {
+            try Trainer(model: model, adapter: adapter, options: TrainingOptions(learningRate: .nan))
         }
         #expect(throws: TrainingError.self) { try Trainer(model: model, adapter: adapter, options: TrainingOptions(warmupFraction: 1)) }
         let trainable = try LlamaModel(randomWithConfig: model.config, seed: 1, trainable: true)

@@ -78,25 +78,44 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
         self.checkpointsToKeep = checkpointsToKeep
     }
 
-    /// - Throws: ``TrainingError/invalidOptions(_:)`` naming the first setting out of range.
+    /// The values the settings may take (the command line checks its options against the same).
+    public static let epochRange = 1...100_000
+    /// For `maxSteps`, `evaluateEvery` and `checkpointEvery`.
+    public static let stepRange = 1...10_000_000
+    /// For `batchSize` and `gradientAccumulationSteps`.
+    public static let batchRange = 1...4096
+    /// For `earlyStoppingPatience` and `checkpointsToKeep`.
+    public static let countRange = 1...10_000
+    /// Peak learning rates: beyond 10 no optimizer step means anything, below 1e-9 none moves a weight.
+    public static let learningRateRange: ClosedRange<Float> = 1e-9...10
+    public static let warmupRange: ClosedRange<Float> = 0...0.999
+    public static let weightDecayRange: ClosedRange<Float> = 0...10
+    /// For `maxGradientNorm` (0 on the command line means no clipping).
+    public static let gradientNormRange: ClosedRange<Float> = Float.leastNormalMagnitude...1e6
+
+    /// - Throws: ``TrainingError/invalidOptions(_:)`` naming the first setting out of its range.
     func validate() throws {
-        func require(_ condition: Bool, _ message: @autoclosure () -> String) throws {
-            if !condition { throw TrainingError.invalidOptions(message()) }
+        func require<Value: Comparable>(_ value: Value?, in range: ClosedRange<Value>, _ name: String) throws {
+            guard let value else { return }
+            if let float = value as? Float, !float.isFinite {
+                throw TrainingError.invalidOptions("\(name) must be a finite number in \(range.lowerBound)...\(range.upperBound), got \(float)")
+            }
+            if !range.contains(value) {
+                throw TrainingError.invalidOptions("\(name) must be in \(range.lowerBound)...\(range.upperBound), got \(value)")
+            }
         }
-        try require(epochs >= 1, "epochs must be at least 1, got \(epochs)")
-        try require((maxSteps ?? 1) >= 1, "maxSteps must be at least 1, got \(maxSteps ?? 0)")
-        try require(batchSize >= 1, "batchSize must be at least 1, got \(batchSize)")
-        try require(gradientAccumulationSteps >= 1, "gradientAccumulationSteps must be at least 1, got \(gradientAccumulationSteps)")
-        try require(!batchSize.multipliedReportingOverflow(by: gradientAccumulationSteps).overflow,
-                    "batchSize × gradientAccumulationSteps is too large")
-        try require(learningRate > 0 && learningRate.isFinite, "learningRate must be positive, got \(learningRate)")
-        try require(warmupFraction >= 0 && warmupFraction < 1, "warmupFraction must be in [0, 1), got \(warmupFraction)")
-        try require(weightDecay >= 0 && weightDecay.isFinite, "weightDecay must be ≥ 0, got \(weightDecay)")
-        try require(maxGradientNorm.map { $0 > 0 && $0.isFinite } ?? true, "maxGradientNorm must be positive, got \(maxGradientNorm ?? 0)")
-        try require((evaluateEvery ?? 1) >= 1, "evaluateEvery must be at least 1, got \(evaluateEvery ?? 0)")
-        try require((earlyStoppingPatience ?? 1) >= 1, "earlyStoppingPatience must be at least 1, got \(earlyStoppingPatience ?? 0)")
-        try require((checkpointEvery ?? 1) >= 1, "checkpointEvery must be at least 1, got \(checkpointEvery ?? 0)")
-        try require((checkpointsToKeep ?? 1) >= 1, "checkpointsToKeep must be at least 1, got \(checkpointsToKeep ?? 0)")
+        try require(epochs, in: Self.epochRange, "epochs")
+        try require(maxSteps, in: Self.stepRange, "maxSteps")
+        try require(batchSize, in: Self.batchRange, "batchSize")
+        try require(gradientAccumulationSteps, in: Self.batchRange, "gradientAccumulationSteps")
+        try require(learningRate, in: Self.learningRateRange, "learningRate")
+        try require(warmupFraction, in: Self.warmupRange, "warmupFraction")
+        try require(weightDecay, in: Self.weightDecayRange, "weightDecay")
+        try require(maxGradientNorm, in: Self.gradientNormRange, "maxGradientNorm")
+        try require(evaluateEvery, in: Self.stepRange, "evaluateEvery")
+        try require(earlyStoppingPatience, in: Self.countRange, "earlyStoppingPatience")
+        try require(checkpointEvery, in: Self.stepRange, "checkpointEvery")
+        try require(checkpointsToKeep, in: Self.countRange, "checkpointsToKeep")
     }
 
     /// The settings that shape the trajectory of a run, by name, for comparing a checkpoint's

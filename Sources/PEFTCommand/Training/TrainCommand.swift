@@ -47,14 +47,15 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print the training report as JSON at the end.") var json = false
 
     func validate() throws {
-        try checkRanges([("--epochs", epochs, 1...100_000), ("--batch-size", batchSize, 1...4096),
-                         ("--gradient-accumulation", gradientAccumulation, 1...4096)])
-        try checkRanges([("--max-steps", maxSteps, 1...10_000_000), ("--evaluate-every", evaluateEvery, 1...10_000_000),
-                         ("--early-stopping", earlyStopping, 1...10_000), ("--checkpoint-every", checkpointEvery, 1...10_000_000)])
-        try checkRange("--learning-rate", learningRate, 1e-9...10)
-        try checkRange("--warmup", warmup, 0...0.999)
-        try checkRange("--weight-decay", weightDecay, 0...10)
-        try checkRange("--max-grad-norm", maxGradNorm, 0...1e6)
+        typealias Bounds = TrainingOptions
+        try checkRanges([("--epochs", epochs, Bounds.epochRange), ("--batch-size", batchSize, Bounds.batchRange),
+                         ("--gradient-accumulation", gradientAccumulation, Bounds.batchRange),
+                         ("--max-steps", maxSteps, Bounds.stepRange), ("--evaluate-every", evaluateEvery, Bounds.stepRange),
+                         ("--early-stopping", earlyStopping, Bounds.countRange), ("--checkpoint-every", checkpointEvery, Bounds.stepRange)])
+        try checkRange("--learning-rate", learningRate, Bounds.learningRateRange)
+        try checkRange("--warmup", warmup, Bounds.warmupRange)
+        try checkRange("--weight-decay", weightDecay, Bounds.weightDecayRange)
+        try checkRange("--max-grad-norm", maxGradNorm, 0...Bounds.gradientNormRange.upperBound)
         if eval == nil {
             for (option, given) in [("--early-stopping", earlyStopping != nil), ("--evaluate-every", evaluateEvery != nil)] where given {
                 throw ValidationError("\(option) needs --eval (dev data to evaluate on)")
