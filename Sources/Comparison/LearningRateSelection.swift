@@ -103,10 +103,17 @@ public enum LearningRateSelection {
     static func ranksBefore(_ first: RunResult, _ second: RunResult) -> Bool {
         let (firstDiverged, secondDiverged) = (first.divergedAtStep != nil, second.divergedAtStep != nil)
         if firstDiverged != secondDiverged { return secondDiverged }
-        if first.dev.accuracy != second.dev.accuracy { return first.dev.accuracy > second.dev.accuracy }
-        let (firstLoss, secondLoss) = (finite(first.devLoss), finite(second.devLoss))
-        if firstLoss != secondLoss { return firstLoss < secondLoss }
+        if let preferred = prefers(first.dev, first.devLoss, over: second.dev, second.devLoss) { return preferred }
         return (first.key.learningRate ?? 0) < (second.key.learningRate ?? 0)
+    }
+
+    /// Whether a dev result (`score`, `loss`) is preferred to another: higher exact match, then lower
+    /// loss (a non-finite or missing loss counts as infinite); `nil` on a full tie. The order of both
+    /// the learning-rate search and a run's best dev point.
+    static func prefers(_ score: Score, _ loss: Float?, over otherScore: Score, _ otherLoss: Float?) -> Bool? {
+        if score.accuracy != otherScore.accuracy { return score.accuracy > otherScore.accuracy }
+        let (mine, theirs) = (finite(loss), finite(otherLoss))
+        return mine == theirs ? nil : mine < theirs
     }
 
     static func finite(_ loss: Float?) -> Float {

@@ -122,8 +122,7 @@ struct RunExecutor {
     /// Whether dev point `point` is better than `other`: higher exact match, then lower loss (an
     /// earlier point wins a full tie, being seen first).
     static func isBetter(_ point: CurvePoint, than other: CurvePoint) -> Bool {
-        if point.dev.accuracy != other.dev.accuracy { return point.dev.accuracy > other.dev.accuracy }
-        return LearningRateSelection.finite(point.devLoss) < LearningRateSelection.finite(other.devLoss)
+        LearningRateSelection.prefers(point.dev, point.devLoss, over: other.dev, other.devLoss) ?? false
     }
 
     /// The examples of `split` the run of `key` uses: every compared task (mixed) or its own task.

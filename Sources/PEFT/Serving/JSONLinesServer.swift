@@ -301,15 +301,13 @@ public struct JSONLinesServer: Sendable {
     enum CommandValue: Decodable, Equatable {
         case null, bool(Bool), integer(Int), double(Double), string(String), array([CommandValue]), object([String: CommandValue])
 
-        /// The deepest nesting a command has: an object holding arrays of numbers.
+        /// The deepest nesting a line may have (a command is an object holding arrays of numbers);
+        /// ``Command/init(parsing:contextLength:)`` checks it before decoding, which keeps a hostile
+        /// line's cost linear in its length.
         static let maximumDepth = 3
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            // Refusing deeper values at once keeps a hostile line's cost linear in its length.
-            guard decoder.codingPath.count < Self.maximumDepth else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "nested deeper than a command is")
-            }
             if container.decodeNil() { self = .null }
             else if let flag = try? container.decode(Bool.self) { self = .bool(flag) }
             else if let number = try? container.decode(Int.self) { self = .integer(number) }

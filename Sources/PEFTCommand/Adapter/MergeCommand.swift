@@ -20,9 +20,7 @@ struct MergeCommand: ParsableCommand {
     func run() throws {
         let outURL = URL(fileURLWithPath: out)
         try OutputFolder.checkWritable(outURL, option: "--out")
-        if let entries = try? FileManager.default.contentsOfDirectory(atPath: outURL.path), !entries.isEmpty {
-            throw ValidationError("--out \(out) already holds \(OutputFolder.list(entries)): choose a new or empty folder")
-        }
+        try OutputFolder.requireEmpty(outURL, option: "--out")
         let backbone = try model.loadModel()
         let loaded = try AdapterFiles.load(from: URL(fileURLWithPath: adapter), model: backbone)
         guard let lora = loaded as? LoRAAdapter else {

@@ -45,6 +45,15 @@ enum OutputFolder {
         }
     }
 
+    /// Refuses `url` when it is a folder that already holds entries.
+    /// - Parameter hint: what to do instead, after "choose a new or empty folder".
+    /// - Throws: `ValidationError` naming `option` and the first entries.
+    static func requireEmpty(_ url: URL, option: String, hint: String = "") throws {
+        if let entries = try? FileManager.default.contentsOfDirectory(atPath: url.path), !entries.isEmpty {
+            throw ValidationError("\(option) \(url.path) already holds \(list(entries)): choose a new or empty folder\(hint)")
+        }
+    }
+
     /// `a, b and 3 more`, for messages about a folder's entries.
     static func list(_ entries: [String]) -> String {
         let sorted = entries.sorted()

@@ -68,9 +68,8 @@ struct TrainCommand: ParsableCommand {
     func checkOutput() throws {
         let url = URL(fileURLWithPath: out)
         try OutputFolder.checkWritable(url, option: "--out")
-        if !resume, let entries = try? FileManager.default.contentsOfDirectory(atPath: url.path), !entries.isEmpty {
-            throw ValidationError(
-                "--out \(out) already holds \(OutputFolder.list(entries)): choose a new or empty folder, or add --resume to continue the training whose checkpoints are there")
+        if !resume {
+            try OutputFolder.requireEmpty(url, option: "--out", hint: ", or add --resume to continue the training whose checkpoints are there")
         }
     }
 
