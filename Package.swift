@@ -1,9 +1,11 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 //
 // Layers, each importing only the ones above it in this list:
 //   CBLAS (OpenBLAS + LAPACKE) and CKernels (the package's few C SIMD kernels) → Tensor → Autograd → Transformer → PEFT → Comparison → peft (CLI), Examples.
 //   SeededRandom (the seeded generator, no C) sits below Tensor and the task suite, which needs nothing else.
 //   FuzzSupport (the fuzzing harness) sits on PEFT, beside Comparison; peft-fuzz is its command line.
+//   HTTPServing (the OpenAI-compatible HTTP front end, on Hummingbird) sits on PEFT; `peft serve --http`
+//   runs it and peft-loadtest drives it.
 import PackageDescription
 
 let package = Package(
@@ -17,9 +19,17 @@ let package = Package(
         .executable(name: "peft", targets: ["PEFTCommand"]),
         .executable(name: "quickstart", targets: ["quickstart"]),
         .executable(name: "peft-fuzz", targets: ["PEFTFuzz"]),
+        .executable(name: "peft-loadtest", targets: ["PEFTLoadTest"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The HTTP server, without its optional swift-configuration and full-Foundation traits.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        // The HTTP client of the server's tests and of peft-loadtest.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(
@@ -40,6 +50,17 @@ let package = Package(
         .target(name: "ProgressDisplay", dependencies: ["PEFT"]),
         // Pre-training a base model from text, which is not parameter-efficient fine-tuning.
         .target(name: "BasePretraining", dependencies: ["PEFT"]),
+        // The OpenAI-compatible HTTP server over the serving engine (Documentation/Serving.md).
+        .target(
+            name: "HTTPServing",
+            dependencies: [
+                "PEFT",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "PEFTCommand",
             dependencies: [
@@ -48,6 +69,7 @@ let package = Package(
                 "ProgressDisplay",
                 "TaskSuite",  // `peft pretrain` learns from the suite's plain-text world
                 "Comparison",
+                "HTTPServing",
                 "CBLAS",  // only for `peft bench gemm`'s direct cblas_sgemm baseline
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -57,6 +79,15 @@ let package = Package(
         // command line.
         .target(name: "FuzzSupport", dependencies: ["PEFT", "SeededRandom"]),
         .executableTarget(name: "PEFTFuzz", dependencies: ["FuzzSupport"]),
+        // The HTTP load test: many clients against `peft serve --http` and the JSON Lines front end.
+        .executableTarget(
+            name: "PEFTLoadTest",
+            dependencies: [
+                "PEFT",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .target(name: "ExampleSupport", dependencies: ["PEFT", "TaskSuite", "Comparison", "ProgressDisplay"], path: "Examples/ExampleSupport"),
         .executableTarget(name: "quickstart", dependencies: ["ExampleSupport"], path: "Examples/Quickstart"),
         .executableTarget(name: "iapt-example", dependencies: ["ExampleSupport"], path: "Examples/IAPT"),
@@ -74,5 +105,9 @@ let package = Package(
         .testTarget(name: "ProgressDisplayTests", dependencies: ["ProgressDisplay"]),
         .testTarget(name: "BasePretrainingTests", dependencies: ["BasePretraining"]),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzSupport"]),
+        .testTarget(
+            name: "HTTPServingTests",
+            dependencies: ["HTTPServing", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+        ),
     ]
 )

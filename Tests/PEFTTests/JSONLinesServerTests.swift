@@ -137,7 +137,7 @@ struct JSONLinesServerTests {
         let engine = try ServingEngine(model: try tinyBackbone(), maximumBatch: 2, cacheCapacity: 32)
         let nested = String(repeating: "[", count: 511) + "\"x\"" + String(repeating: "]", count: 511)
         let got = try await events([#"{"id": "deep", "load": "l", "path": \#(nested)}"#], engine: engine)
-        #expect((got.first?["error"] as? String)?.contains("nested deeper than a command is") == true, "\(got)")
+        #expect((got.first?["error"] as? String)?.contains("nested deeper than 3 levels") == true, "\(got)")
     }
 }
 

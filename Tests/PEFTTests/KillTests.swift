@@ -48,7 +48,7 @@ struct KillTests {
         let model = try tinyBackbone()
         var announced = false
         func announce() {
-            if !announced { FileManager.default.createFile(atPath: ready.path, contents: Data()) }
+            if !announced { _ = FileManager.default.createFile(atPath: ready.path, contents: Data()) }
             announced = true
         }
         switch kind {

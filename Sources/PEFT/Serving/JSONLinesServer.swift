@@ -56,7 +56,7 @@ public struct JSONLinesServer: Sendable {
                 do {
                     command = try Command(parsing: line, contextLength: contextLength)
                 } catch {
-                    await output.send(Event(id: Command.identifier(in: line), error: "line \(number): \(Self.describe(error))"))
+                    await output.send(Event(id: Command.identifier(in: line), error: "line \(number): \(JSONFieldError.describe(error))"))
                     continue
                 }
                 if command.isGenerate {
@@ -77,7 +77,7 @@ public struct JSONLinesServer: Sendable {
     private func handle(_ command: Command, output: EventWriter) async {
         do {
             if let name = command.load {
-                guard let path = command.path else { throw ServingCommandError("'load' needs a 'path'") }
+                guard let path = command.path else { throw JSONFieldError("'load' needs a 'path'") }
                 try await engine.loadAdapter(at: URL(fileURLWithPath: path), as: name)
                 await output.send(Event(id: command.id, loaded: name))
             } else if let name = command.unload {
@@ -92,7 +92,7 @@ public struct JSONLinesServer: Sendable {
                 try await generate(command, output: output)
             }
         } catch {
-            await output.send(Event(id: command.id, error: Self.describe(error)))
+            await output.send(Event(id: command.id, error: JSONFieldError.describe(error)))
         }
     }
 
@@ -100,14 +100,14 @@ public struct JSONLinesServer: Sendable {
         let prompt: [Int]
         switch (command.prompt, command.tokens) {
         case let (text?, nil):
-            guard let tokenizer else { throw ServingCommandError("this server has no tokenizer: give 'tokens', not 'prompt'") }
+            guard let tokenizer else { throw JSONFieldError("this server has no tokenizer: give 'tokens', not 'prompt'") }
             prompt = tokenizer.encode(text, addSpecialTokens: true)
         case let (nil, tokens?): prompt = tokens
-        default: throw ServingCommandError("give exactly one of 'prompt' and 'tokens'")
+        default: throw JSONFieldError("give exactly one of 'prompt' and 'tokens'")
         }
         let temperature = command.temperature ?? 0
         if let length = command.instructionLength, !(0...prompt.count).contains(length) {
-            throw ServingCommandError("'instruction_length' \(length) is outside 0...\(prompt.count) prompt tokens")
+            throw JSONFieldError("'instruction_length' \(length) is outside 0...\(prompt.count) prompt tokens")
         }
         let stops = stopTokens.union(command.stop ?? [])
         let request = ServingRequest(
@@ -148,19 +148,6 @@ public struct JSONLinesServer: Sendable {
         return try await engine.generate(request) { tokens.yield($0) }
     }
 
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? DecodingError {
-            switch error {
-            case let .typeMismatch(_, context), let .valueNotFound(_, context), let .keyNotFound(_, context),
-                 let .dataCorrupted(context):
-                let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-                return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
-            @unknown default: return "\(error)"
-            }
-        }
-        return (error as? LocalizedError)?.errorDescription ?? "\(error)"
-    }
-
     /// One input line, checked: only known fields, each of its type and in its range, and exactly one
     /// kind of command (a request, `load`, `unload` or `status`).
     struct Command: Sendable {
@@ -172,7 +159,7 @@ public struct JSONLinesServer: Sendable {
         /// The `id` of `line` when it is an object with a string or whole-number `id`, for the error of
         /// a line that is not a valid command.
         static func identifier(in line: String) -> String? {
-            guard case let .object(object)? = try? JSONDecoder().decode(CommandValue.self, from: Data(line.utf8)) else { return nil }
+            guard case let .object(object)? = try? JSONValue.parse(Data(line.utf8), maximumDepth: maximumDepth) else { return nil }
             switch object["id"] {
             case let .string(text)?: return text
             case let .integer(number)?: return String(number)
@@ -180,26 +167,8 @@ public struct JSONLinesServer: Sendable {
             }
         }
 
-        /// How deeply `line`'s brackets and braces nest, outside strings (a linear scan, so a hostile
-        /// line is refused before any decoding).
-        static func nestingDepth(of line: String) -> Int {
-            var depth = 0, deepest = 0, inString = false, escaped = false
-            for byte in line.utf8 {
-                if inString {
-                    if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
-                    continue
-                }
-                switch byte {
-                case UInt8(ascii: "\""): inString = true
-                case UInt8(ascii: "["), UInt8(ascii: "{"):
-                    depth += 1
-                    deepest = max(deepest, depth)
-                case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
-                default: break
-                }
-            }
-            return deepest
-        }
+        /// The deepest nesting a line may have (a command is an object holding arrays of numbers).
+        static let maximumDepth = 3
 
         /// Whether this is a request (not `load`, `unload` or `status`).
         var isGenerate: Bool { load == nil && unload == nil && status == nil }
@@ -212,131 +181,39 @@ public struct JSONLinesServer: Sendable {
         /// Parses and checks one line.
         /// - Parameter contextLength: the model's context in positions: `max_tokens` and the lengths
         ///   of `tokens` and `instruction_length` are bounded by it.
-        /// - Throws: ``ServingCommandError`` naming the field at fault.
+        /// - Throws: ``JSONFieldError`` naming the field at fault.
         init(parsing line: String, contextLength: Int) throws {
-            guard Self.nestingDepth(of: line) <= CommandValue.maximumDepth else {
-                throw ServingCommandError("nested deeper than a command is (an object holding arrays of numbers)")
-            }
-            let value: CommandValue
-            do {
-                value = try JSONDecoder().decode(CommandValue.self, from: Data(line.utf8))
-            } catch {
-                throw ServingCommandError("not JSON (\(JSONLinesServer.describe(error)))")
-            }
-            guard case let .object(object) = value else { throw ServingCommandError("a command is a JSON object, got \(value.kind)") }
-            if let unknown = object.keys.sorted().first(where: { !Self.fields.contains($0) }) {
-                throw ServingCommandError("unknown field '\(unknown)' (the fields are \(Self.fields.joined(separator: ", ")))")
-            }
-            func string(_ key: String) throws -> String? {
-                guard let field = object[key], field != .null else { return nil }
-                guard case let .string(text) = field else { throw ServingCommandError("'\(key)' must be a string, got \(field.kind)") }
-                return text
-            }
-            func integer(_ key: String, _ range: ClosedRange<Int>, _ field: CommandValue? = nil) throws -> Int? {
-                guard let field = field ?? object[key], field != .null else { return nil }
-                switch field {
-                case let .integer(number) where range.contains(number): return number
-                default: throw ServingCommandError("'\(key)' must be a whole number in \(range.lowerBound)...\(range.upperBound), got \(field.text)")
-                }
-            }
-            func number(_ key: String, _ range: ClosedRange<Double>) throws -> Double? {
-                guard let field = object[key], field != .null else { return nil }
-                let value: Double
-                switch field {
-                case let .integer(number): value = Double(number)
-                case let .double(number): value = number
-                default: value = .nan
-                }
-                guard value.isFinite, range.contains(value) else {
-                    throw ServingCommandError("'\(key)' must be a number in \(range.lowerBound)...\(range.upperBound), got \(field.text)")
-                }
-                return value
-            }
-            func integers(_ key: String, _ range: ClosedRange<Int>, count: Int) throws -> [Int]? {
-                guard let field = object[key], field != .null else { return nil }
-                guard case let .array(items) = field, items.count <= count else {
-                    throw ServingCommandError("'\(key)' must be an array of at most \(count) whole numbers, got \(field.kind)")
-                }
-                return try items.map { try integer(key, range, $0) ?? -1 }
-            }
-            func flag(_ key: String) throws -> Bool? {
-                guard let field = object[key], field != .null else { return nil }
-                guard case let .bool(flag) = field else { throw ServingCommandError("'\(key)' must be true or false, got \(field.text)") }
-                return flag
-            }
-            switch object["id"] {
-            case nil, .null?: id = nil
+            let fields = try JSONFields(
+                JSONValue.parse(Data(line.utf8), maximumDepth: Self.maximumDepth), allowed: Self.fields, what: "a command")
+            switch fields["id"] {
+            case nil: id = nil
             case let .string(text)?: id = text
             case let .integer(number)?: id = String(number)
-            case let other?: throw ServingCommandError("'id' must be a string or a whole number, got \(other.text)")
+            case let other?: throw JSONFieldError("'id' must be a string or a whole number, got \(other.text)")
             }
             let context = max(contextLength, 1)
-            prompt = try string("prompt")
-            tokens = try integers("tokens", 0...Int(Int32.max), count: context)
-            adapter = try string("adapter")
-            instructionLength = try integer("instruction_length", 0...context)
-            maxTokens = try integer("max_tokens", 1...context)
-            temperature = try number("temperature", 0...100)
-            topK = try integer("top_k", 1...Int(Int32.max))
-            topP = try number("top_p", Double.leastNonzeroMagnitude...1)
-            seed = try integer("seed", 0...Int.max)
-            stop = try integers("stop", 0...Int(Int32.max), count: 1024)
-            stream = try flag("stream")
-            load = try string("load")
-            path = try string("path")
-            unload = try string("unload")
-            status = try flag("status")
-            if status == false { throw ServingCommandError("'status' must be true (ask for the status) or left out") }
+            prompt = try fields.string("prompt")
+            tokens = try fields.integers("tokens", 0...Int(Int32.max), count: context)
+            adapter = try fields.string("adapter")
+            instructionLength = try fields.integer("instruction_length", 0...context)
+            maxTokens = try fields.integer("max_tokens", 1...context)
+            temperature = try fields.number("temperature", 0...100)
+            topK = try fields.integer("top_k", 1...Int(Int32.max))
+            topP = try fields.number("top_p", Double.leastNonzeroMagnitude...1)
+            seed = try fields.integer("seed", 0...Int.max)
+            stop = try fields.integers("stop", 0...Int(Int32.max), count: 1024)
+            stream = try fields.flag("stream")
+            load = try fields.string("load")
+            path = try fields.string("path")
+            unload = try fields.string("unload")
+            status = try fields.flag("status")
+            if status == false { throw JSONFieldError("'status' must be true (ask for the status) or left out") }
             let kinds = [load != nil ? "load" : nil, unload != nil ? "unload" : nil, status != nil ? "status" : nil,
-                         object.keys.contains(where: Self.requestFields.contains) ? "a request" : nil].compactMap { $0 }
-            guard kinds.count <= 1 else { throw ServingCommandError("one command per line: this one mixes \(kinds.joined(separator: " and "))") }
-            if path != nil && load == nil { throw ServingCommandError("'path' goes with 'load'") }
+                         fields.object.keys.contains(where: Self.requestFields.contains) ? "a request" : nil].compactMap { $0 }
+            guard kinds.count <= 1 else { throw JSONFieldError("one command per line: this one mixes \(kinds.joined(separator: " and "))") }
+            if path != nil && load == nil { throw JSONFieldError("'path' goes with 'load'") }
             if isGenerate && (prompt == nil) == (tokens == nil) {
-                throw ServingCommandError("a request gives exactly one of 'prompt' and 'tokens' (or the command is 'load', 'unload' or 'status')")
-            }
-        }
-    }
-
-    /// Any JSON value, integers kept exact.
-    enum CommandValue: Decodable, Equatable {
-        case null, bool(Bool), integer(Int), double(Double), string(String), array([CommandValue]), object([String: CommandValue])
-
-        /// The deepest nesting a line may have (a command is an object holding arrays of numbers);
-        /// ``Command/init(parsing:contextLength:)`` checks it before decoding, which keeps a hostile
-        /// line's cost linear in its length.
-        static let maximumDepth = 3
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if container.decodeNil() { self = .null }
-            else if let flag = try? container.decode(Bool.self) { self = .bool(flag) }
-            else if let number = try? container.decode(Int.self) { self = .integer(number) }
-            else if let number = try? container.decode(Double.self) { self = .double(number) }
-            else if let text = try? container.decode(String.self) { self = .string(text) }
-            else if let items = try? container.decode([CommandValue].self) { self = .array(items) }
-            else { self = .object(try container.decode([String: CommandValue].self)) }
-        }
-
-        /// `a string`, `an array`, … for messages.
-        var kind: String {
-            switch self {
-            case .null: return "null"
-            case .bool: return "a Boolean"
-            case .integer, .double: return "a number"
-            case .string: return "a string"
-            case .array: return "an array"
-            case .object: return "an object"
-            }
-        }
-
-        /// The value as written, short, for messages.
-        var text: String {
-            switch self {
-            case let .integer(number): return String(number)
-            case let .double(number): return "\(number)"
-            case let .bool(flag): return String(flag)
-            case let .string(text): return "\"\(text.prefix(40))\""
-            default: return kind
+                throw JSONFieldError("a request gives exactly one of 'prompt' and 'tokens' (or the command is 'load', 'unload' or 'status')")
             }
         }
     }
@@ -361,13 +238,6 @@ public struct JSONLinesServer: Sendable {
             case totalMilliseconds = "total_ms", loaded, unloaded, adapters, waiting, active, freeCaches = "free_caches", error
         }
     }
-}
-
-/// A command that `JSONLinesServer` cannot run, with the reason.
-struct ServingCommandError: LocalizedError {
-    let reason: String
-    init(_ reason: String) { self.reason = reason }
-    var errorDescription: String? { reason }
 }
 
 /// Serialises events onto the writer, one JSON line each.

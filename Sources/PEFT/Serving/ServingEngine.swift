@@ -71,9 +71,9 @@ public enum ServingError: Error, Equatable, CustomStringConvertible {
 /// for each request alone.
 public actor ServingEngine {
     /// The most requests decoding at once.
-    public let maximumBatch: Int
+    public nonisolated let maximumBatch: Int
     /// Slots per request's cache: prompt, prefixes and generated tokens must fit.
-    public let cacheCapacity: Int
+    public nonisolated let cacheCapacity: Int
     /// The backbone's context in positions (`maxPositionEmbeddings`): a request's prompt, input
     /// prefix and new tokens must fit in it.
     public nonisolated let contextLength: Int
@@ -200,6 +200,61 @@ public actor ServingEngine {
     /// A snapshot of the queue and the cache pool.
     public var status: Status { Status(waiting: waiting.count, active: active.count, freeCaches: freeCaches.count) }
 
+    /// The `peft_type` of each resident adapter, by name.
+    public var adapterTypes: [String: String] { adapters.mapValues { type(of: $0).peftType } }
+
+    /// The most new tokens `request` may ask for: what the context and a cache leave after its
+    /// prompt and its adapter's prefixes (0 when nothing is left). Everything else about the
+    /// request is checked as ``generate(_:onToken:)`` checks it, so a front end can settle
+    /// `maxNewTokens` and refuse a bad request before it commits to an answer (an HTTP stream's
+    /// status line, say).
+    /// - Throws: what ``generate(_:onToken:)`` throws for a request it refuses, but for its
+    ///   `maxNewTokens`.
+    public func room(for request: ServingRequest) throws -> Int {
+        let adapter = try resident(request.adapter)
+        try checkPrompt(request)
+        let inputPrefix = adapter?.inputPrefixLength ?? 0
+        let fromContext = contextLength - request.prompt.count - inputPrefix
+        let fromCache = cacheCapacity - (adapter?.layerPrefixLength ?? 0) - inputPrefix - request.prompt.count
+        return max(0, min(fromContext, fromCache))
+    }
+
+    private func resident(_ name: String?) throws -> (any Adapter)? {
+        try name.map { name in
+            guard let adapter = adapters[name] else { throw ServingError.unknownAdapter(name, resident: adapterNames) }
+            return adapter
+        }
+    }
+
+    /// The adapter `request` names and the cache slots it takes, once the request is found valid.
+    private func admissible(_ request: ServingRequest) throws -> (adapter: (any Adapter)?, footprint: Footprint) {
+        let adapter = try resident(request.adapter)
+        guard request.options.maxNewTokens > 0 else { throw ModelError.invalidInput("a request needs maxNewTokens ≥ 1") }
+        try checkPrompt(request)
+        let positions = request.prompt.count + (adapter?.inputPrefixLength ?? 0) + request.options.maxNewTokens
+        guard positions <= contextLength else {
+            throw ModelError.invalidInput(
+                "the request needs \(positions) positions (prompt, input prefix and \(request.options.maxNewTokens) new tokens); the model's context is \(contextLength)")
+        }
+        let footprint = Footprint(request, adapter: adapter)
+        guard footprint.needed <= cacheCapacity else {
+            throw ServingError.exceedsCacheCapacity(needed: footprint.needed, capacity: cacheCapacity)
+        }
+        return (adapter, footprint)
+    }
+
+    /// Checks the prompt (non-empty, in the vocabulary), the instruction length and the sampling settings.
+    private func checkPrompt(_ request: ServingRequest) throws {
+        guard !request.prompt.isEmpty else { throw ModelError.invalidInput("a request needs a non-empty prompt") }
+        if let bad = request.prompt.firstIndex(where: { !(0..<model.config.vocabSize).contains($0) }) {
+            throw ModelError.invalidInput("prompt token \(request.prompt[bad]) at position \(bad) is outside the vocabulary of \(model.config.vocabSize)")
+        }
+        if let length = request.instructionLength, !(0...request.prompt.count).contains(length) {
+            throw ModelError.invalidInput("the instruction length \(length) is outside 0...\(request.prompt.count) prompt tokens")
+        }
+        _ = try Sampler(request.options.sampling, seed: request.options.seed)
+    }
+
     /// Generates for `request`, waiting for its turn in the batch.
     ///
     /// Cancelling the calling task takes the request out of the queue or out of the running batch
@@ -210,26 +265,7 @@ public actor ServingEngine {
     ///   ``ModelError`` for an invalid prompt or sampling settings; `CancellationError`.
     public func generate(_ request: ServingRequest, onToken: (@Sendable (Int) -> Void)? = nil) async throws -> ServingResult {
         try Task.checkCancellation()
-        let adapter = try request.adapter.map { name in
-            guard let adapter = adapters[name] else { throw ServingError.unknownAdapter(name, resident: adapterNames) }
-            return adapter
-        }
-        guard !request.prompt.isEmpty, request.options.maxNewTokens > 0 else {
-            throw ModelError.invalidInput("a request needs a non-empty prompt and maxNewTokens ≥ 1")
-        }
-        let positions = request.prompt.count + (adapter?.inputPrefixLength ?? 0) + request.options.maxNewTokens
-        guard positions <= contextLength else {
-            throw ModelError.invalidInput(
-                "the request needs \(positions) positions (prompt, input prefix and \(request.options.maxNewTokens) new tokens); the model's context is \(contextLength)")
-        }
-        let footprint = Footprint(request, adapter: adapter)
-        guard footprint.needed <= cacheCapacity else {
-            throw ServingError.exceedsCacheCapacity(needed: footprint.needed, capacity: cacheCapacity)
-        }
-        if let bad = request.prompt.firstIndex(where: { !(0..<model.config.vocabSize).contains($0) }) {
-            throw ModelError.invalidInput("prompt token \(request.prompt[bad]) at position \(bad) is outside the vocabulary of \(model.config.vocabSize)")
-        }
-        _ = try Sampler(request.options.sampling, seed: request.options.seed)
+        let (adapter, footprint) = try admissible(request)
         let submitted = Self.now()
         let id = nextRequestID
         nextRequestID += 1
