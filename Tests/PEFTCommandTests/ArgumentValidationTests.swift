@@ -130,4 +130,11 @@ struct UserMistakeTests {
         try Data(#"{"peft_type": "FOO"}"#.utf8).write(to: adapter.appendingPathComponent("adapter_config.json"))
         #expect(try failure(["inspect", "--adapter", adapter.path])?.contains("peft_type 'FOO' is not an adapter type") == true)
     }
+
+    @Test("The comparison records its command as typed, quoted, without where the report went")
+    func comparisonCommandLine() {
+        #expect(CompareCommand.commandLine(["compare", "--seeds", "1", "--output-directory", "/tmp/x", "--methods", "a b"])
+            == "peft compare --seeds 1 --methods 'a b'")
+        #expect(CompareCommand.commandLine(["compare", "--output-directory=/tmp/x", "--render-only"]) == "peft compare --render-only")
+    }
 }

@@ -132,10 +132,18 @@ struct CompareCommand: ParsableCommand {
     /// `one of a, b, c`.
     static func oneOf(_ names: [String]) -> String { "one of " + names.joined(separator: ", ") }
 
-    /// `peft compare …` as typed, each argument quoted for a POSIX shell when it needs it.
-    static func commandLine() -> String {
+    /// `peft compare …` as typed, each argument quoted for a POSIX shell when it needs it, without
+    /// `--output-directory` (where a report goes is not part of what the runs are).
+    static func commandLine(_ typed: [String] = Array(CommandLine.arguments.dropFirst())) -> String {
         let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=./,:+")
-        let arguments = CommandLine.arguments.dropFirst().map { argument in
+        var kept: [String] = []
+        var skipNext = false
+        for argument in typed {
+            defer { skipNext = argument == "--output-directory" }
+            guard !skipNext, argument != "--output-directory", !argument.hasPrefix("--output-directory=") else { continue }
+            kept.append(argument)
+        }
+        let arguments = kept.map { argument in
             !argument.isEmpty && argument.allSatisfy(safe.contains) ? argument : "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
         }
         return (["peft"] + arguments).joined(separator: " ")
