@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import PEFT
+import Hummingbird
 import Testing
 import Transformer
 
@@ -359,6 +360,28 @@ struct ServerPartsTests {
         for text in ["plain", "quote \" and \\ backslash", "new\nline\ttab\r", "\u{0}\u{1F}\u{7F}\u{08}\u{0C}", "é 中文 🙂", "/slash/", ""] {
             let parsed = try JSONSerialization.jsonObject(with: Data(PieceChunk.quoted(text).utf8), options: [.fragmentsAllowed]) as? String
             #expect(parsed == text, "\(text.debugDescription)")
+        }
+    }
+
+    @Test("Admission holds at most its capacity of completions and one adapter load at a time")
+    func admission() {
+        let admission = Admission(capacity: 2)
+        #expect(admission.enter() && admission.enter())
+        #expect(!admission.enter(), "a third completion is refused (429)")
+        admission.leave()
+        #expect(admission.enter() && admission.inFlight == 2)
+        #expect(admission.beginLoad())
+        #expect(!admission.beginLoad(), "a second load while one runs is refused (429)")
+        admission.endLoad()
+        #expect(admission.beginLoad())
+    }
+
+    @Test("Bearer keys compare equal only when every byte and the length agree")
+    func keyComparison() {
+        let key = Array("sk-test-0123456789".utf8)
+        #expect(BearerAuthentication<BasicRequestContext>.constantTimeEquals(key, key))
+        for other in ["", "sk-test-012345678", "sk-test-01234567890", "sk-test-0123456780", "Sk-test-0123456789"] {
+            #expect(!BearerAuthentication<BasicRequestContext>.constantTimeEquals(Array(other.utf8), key), "\(other)")
         }
     }
 }
