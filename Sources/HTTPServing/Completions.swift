@@ -17,8 +17,8 @@ struct CompletionJob: Sendable {
     let created = Int(Date().timeIntervalSince1970)
 }
 
-/// A streamed text chunk's JSON with a hole for the piece of text: encoding a chunk per token costs
-/// more than the token's share of a decoding step on a small model, filling the hole does not.
+/// A streamed text chunk's JSON with a hole for the piece of text, encoded once per request, so that
+/// each token costs the escaping of its text rather than the encoding of a whole chunk.
 struct PieceChunk {
     static let marker = "@@piece@@"
     let prefix: String
@@ -139,8 +139,12 @@ extension OpenAIServer {
                 let outcome = try await generate(job) { piece in try await writer.write(pieces.event(piece)) }
                 try await writer.write(Self.event(chunk(job, delta: chat ? [:] : nil, text: "", finishReason: outcome.finishReason)))
                 if job.includeUsage { try await writer.write(Self.event(usageChunk(job, outcome))) }
-            } catch let error as APIError {
-                // The status line is sent: the error goes in the stream, as OpenAI's do.
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                // The status line is sent: the error goes in the stream, as OpenAI's do (a client
+                // that has left makes this write fail too, which ends the response).
+                let error = APIError.from(error)
                 try await writer.write(Self.event(.object(["error": .object([
                     "message": .string(error.message), "type": .string(error.type), "code": error.code.map(JSONValue.string) ?? .null,
                 ])])))

@@ -105,6 +105,24 @@ struct OpenAIServerTests {
         }
     }
 
+    @Test("An error after a stream has begun arrives as an error event before [DONE]; a whole answer gets its status")
+    func errorsAfterTheStatusLine() async throws {
+        let fixture = try await ServerFixture.make(resident: [])
+        defer { fixture.remove() }
+        try await fixture.engine.addAdapter(as: "failing") { _ in FailingAdapter() }
+        try await fixture.withServer { base in
+            let streamed = try await send(
+                .POST, base + "/v1/completions", json: #"{"model": "failing", "prompt": "Hi", "max_tokens": 4, "stream": true}"#)
+            #expect(streamed.status == 200)
+            #expect(streamed.events.last == "[DONE]")
+            let error = streamed.events.dropLast().last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            #expect((error?["error"] as? [String: Any])?["type"] as? String == "server_error", "\(streamed.body)")
+            let whole = try await send(.POST, base + "/v1/completions", json: #"{"model": "failing", "prompt": "Hi", "max_tokens": 4}"#)
+            #expect(whole.status == 500 && whole.error["code"] as? String == "internal_error", "\(whole.body)")
+            #expect(try await send(.POST, base + "/v1/completions", json: #"{"model": "tiny", "prompt": "Hi", "max_tokens": 2}"#).status == 200)
+        }
+    }
+
     @Test("A stop string ends the answer before it, in whole answers and in streams")
     func stopStrings() async throws {
         let fixture = try await ServerFixture.make()

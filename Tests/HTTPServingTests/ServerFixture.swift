@@ -156,3 +156,20 @@ final class SlowAdapter: Adapter {
         return nil
     }
 }
+
+/// An adapter whose every forward pass fails, for errors that arrive after a stream has begun.
+final class FailingAdapter: Adapter {
+    static let peftType = "FAILING"
+    var isTraining = false
+    var namedParameters: [(name: String, variable: Variable)] { [] }
+
+    init() {}
+
+    init(configuration: Data, weights: any TensorSource, model: LlamaModel) throws {}
+
+    func configurationData() throws -> Data { Data(#"{"peft_type": "FAILING"}"#.utf8) }
+
+    struct Failure: Error {}
+
+    func projectionDelta(layer: Int, projection: Projection, input: Variable) throws -> Variable? { throw Failure() }
+}
