@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(name: "FuzzTests", dependencies: ["FuzzSupport"]),
         .testTarget(
             name: "HTTPServingTests",
-            dependencies: ["HTTPServing", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+            dependencies: ["HTTPServing", "FuzzSupport", .product(name: "AsyncHTTPClient", package: "async-http-client")]
         ),
     ]
 )

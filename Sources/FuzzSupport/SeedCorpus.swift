@@ -6,6 +6,11 @@ public struct CorpusFile: Sendable {
     public let name: String
     /// Its bytes.
     public let bytes: [UInt8]
+
+    /// A seed file made in memory (a test's own valid inputs, say).
+    public init(name: String, bytes: [UInt8]) {
+        (self.name, self.bytes) = (name, bytes)
+    }
 }
 
 /// The committed seed corpus: `Fuzz/corpus/<target>/<file>`, small valid inputs of every target,

@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import PEFT
+import FuzzSupport
 import Hummingbird
 import Testing
 import Transformer
@@ -401,5 +402,30 @@ struct ServerPartsTests {
         for other in ["", "sk-test-012345678", "sk-test-01234567890", "sk-test-0123456780", "Sk-test-0123456789"] {
             #expect(!BearerAuthentication<BasicRequestContext>.constantTimeEquals(Array(other.utf8), key), "\(other)")
         }
+    }
+
+    @Test("Mutated completion and chat bodies are refused with a message, never a crash")
+    func mutatedBodies() {
+        let seeds = [
+            #"{"model": "tiny", "prompt": "Hi", "max_tokens": 8, "temperature": 0.7, "top_p": 0.9, "stop": ["a", "b"], "stream": true, "stream_options": {"include_usage": true}}"#,
+            #"{"model": "lora", "prompt": [1, 2, 3], "seed": 3, "n": 1, "logprobs": null, "echo": false, "logit_bias": {}}"#,
+            #"{"model": "iapt", "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": [{"type": "text", "text": "Hi"}]}], "max_completion_tokens": 4}"#,
+        ].enumerated().map { CorpusFile(name: "body\($0.offset)", bytes: Array($0.element.utf8)) }
+        let mutator = Mutator(seeds: seeds, format: .json)
+        var accepted = 0
+        for index in 0..<300 {
+            let body = Data(mutator.input(seed: 7, index: index).bytes)
+            for kind in [CompletionRequest.Kind.completion, .chat] {
+                do {
+                    _ = try CompletionRequest(body: body, kind: kind, contextLength: 256)
+                    accepted += 1
+                } catch let error as JSONFieldError {
+                    #expect(!error.reason.isEmpty)
+                } catch {
+                    Issue.record("\(type(of: error)) is not a field error: \(error)")
+                }
+            }
+        }
+        #expect(accepted > 0, "some mutations stay valid requests")
     }
 }
