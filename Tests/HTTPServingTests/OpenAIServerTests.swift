@@ -110,7 +110,7 @@ struct OpenAIServerTests {
     func errorsAfterTheStatusLine() async throws {
         let fixture = try await ServerFixture.make(resident: [])
         defer { fixture.remove() }
-        try await fixture.engine.addAdapter(as: "failing") { _ in FailingAdapter() }
+        try await fixture.engine.addAdapter(as: "failing") { _ in PassHookAdapter.failing }
         try await fixture.withServer { base in
             let streamed = try await send(
                 .POST, base + "/v1/completions", json: #"{"model": "failing", "prompt": "Hi", "max_tokens": 4, "stream": true}"#)
@@ -255,7 +255,7 @@ struct OpenAIServerTests {
     func disconnectCancels() async throws {
         let fixture = try await ServerFixture.make(maximumBatch: 2, resident: [])
         defer { fixture.remove() }
-        try await fixture.engine.addAdapter(as: "slow") { _ in SlowAdapter() }
+        try await fixture.engine.addAdapter(as: "slow") { _ in PassHookAdapter.slow }
         try await fixture.withServer { base in
             for stream in [true, false] {
                 let client = Task {

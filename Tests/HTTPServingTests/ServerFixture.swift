@@ -138,38 +138,30 @@ func quoted(_ text: String) -> String {
     String(decoding: try! JSONSerialization.data(withJSONObject: text, options: [.fragmentsAllowed]), as: UTF8.self)
 }
 
-/// An adapter that changes nothing but takes 5 ms per forward pass, so that a long request is still
-/// running when a test acts on it.
-final class SlowAdapter: Adapter {
-    static let peftType = "SLOW"
+/// An adapter that changes nothing but runs `pass` at layer 0's query projection of every forward
+/// pass: `slow` keeps a long request running while a test acts on it, `failing` makes every pass
+/// fail after a stream has begun.
+final class PassHookAdapter: Adapter {
+    static let peftType = "PASS_HOOK"
     var isTraining = false
     var namedParameters: [(name: String, variable: Variable)] { [] }
-
-    init() {}
-
-    init(configuration: Data, weights: any TensorSource, model: LlamaModel) throws {}
-
-    func configurationData() throws -> Data { Data(#"{"peft_type": "SLOW"}"#.utf8) }
-
-    func projectionDelta(layer: Int, projection: Projection, input: Variable) throws -> Variable? {
-        if layer == 0, projection == .query { Thread.sleep(forTimeInterval: 0.005) }
-        return nil
-    }
-}
-
-/// An adapter whose every forward pass fails, for errors that arrive after a stream has begun.
-final class FailingAdapter: Adapter {
-    static let peftType = "FAILING"
-    var isTraining = false
-    var namedParameters: [(name: String, variable: Variable)] { [] }
-
-    init() {}
-
-    init(configuration: Data, weights: any TensorSource, model: LlamaModel) throws {}
-
-    func configurationData() throws -> Data { Data(#"{"peft_type": "FAILING"}"#.utf8) }
+    let pass: @Sendable () throws -> Void
 
     struct Failure: Error {}
 
-    func projectionDelta(layer: Int, projection: Projection, input: Variable) throws -> Variable? { throw Failure() }
+    /// 5 ms per forward pass.
+    static var slow: PassHookAdapter { PassHookAdapter { Thread.sleep(forTimeInterval: 0.005) } }
+    /// Every forward pass throws.
+    static var failing: PassHookAdapter { PassHookAdapter { throw Failure() } }
+
+    init(pass: @escaping @Sendable () throws -> Void) { self.pass = pass }
+
+    init(configuration: Data, weights: any TensorSource, model: LlamaModel) throws { pass = {} }
+
+    func configurationData() throws -> Data { Data(#"{"peft_type": "PASS_HOOK"}"#.utf8) }
+
+    func projectionDelta(layer: Int, projection: Projection, input: Variable) throws -> Variable? {
+        if layer == 0, projection == .query { try pass() }
+        return nil
+    }
 }
