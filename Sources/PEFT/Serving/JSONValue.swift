@@ -137,9 +137,6 @@ public struct JSONFields: Sendable {
         return value
     }
 
-    /// Whether the object has the field `key` (even `null`).
-    public func has(_ key: String) -> Bool { object[key] != nil }
-
     /// A string field.
     public func string(_ key: String) throws -> String? {
         guard let field = self[key] else { return nil }
