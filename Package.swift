@@ -6,7 +6,24 @@
 //   FuzzSupport (the fuzzing harness) sits on PEFT, beside Comparison; peft-fuzz is its command line.
 //   HTTPServing (the OpenAI-compatible HTTP front end, on Hummingbird) sits on PEFT; `peft serve --http`
 //   runs it and peft-loadtest drives it.
+//   MPITraining (data-parallel training over MPI) sits on PEFT and alone sees CMPI (Open MPI); `peft train`
+//   under `mpirun` uses it.
+import Foundation
 import PackageDescription
+
+/// Whether Open MPI's development files are here (pkg-config `ompi-c`): with them `peft train` runs
+/// data-parallel under `mpirun`; without them the package builds and tests without MPI.
+/// `PEFT_MPI=0` or `1` overrides the detection. After installing or removing Open MPI, run
+/// `swift package clean` so the manifest is read again.
+let hasMPI: Bool = {
+    let environment = ProcessInfo.processInfo.environment
+    if let forced = environment["PEFT_MPI"] { return forced != "0" }
+    let searched = (environment["PKG_CONFIG_PATH"] ?? "").split(separator: ":").map(String.init) + [
+        "/usr/lib/x86_64-linux-gnu/pkgconfig", "/usr/lib/aarch64-linux-gnu/pkgconfig", "/usr/lib64/pkgconfig",
+        "/usr/lib/pkgconfig", "/usr/share/pkgconfig", "/usr/local/lib/pkgconfig", "/opt/homebrew/lib/pkgconfig",
+    ]
+    return searched.contains { FileManager.default.fileExists(atPath: $0 + "/ompi-c.pc") }
+}()
 
 let package = Package(
     name: "swift-peft",
@@ -37,6 +54,11 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
+        .systemLibrary(
+            name: "CMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]
+        ),
         .target(name: "CKernels"),
         .target(name: "SeededRandom"),
         .target(name: "Tensor", dependencies: ["CBLAS", "CKernels", "SeededRandom"]),
@@ -50,6 +72,13 @@ let package = Package(
         .target(name: "ProgressDisplay", dependencies: ["PEFT"]),
         // Pre-training a base model from text, which is not parameter-efficient fine-tuning.
         .target(name: "BasePretraining", dependencies: ["PEFT"]),
+        // Data-parallel training over MPI (Documentation/DataParallelTraining.md); without Open MPI it
+        // builds without CMPI and refuses to run under a launcher.
+        .target(
+            name: "MPITraining",
+            dependencies: hasMPI ? ["PEFT", "CMPI"] : ["PEFT"],
+            swiftSettings: hasMPI ? [.define("PEFT_MPI")] : []
+        ),
         // The OpenAI-compatible HTTP server over the serving engine (Documentation/Serving.md).
         .target(
             name: "HTTPServing",
@@ -70,6 +99,7 @@ let package = Package(
                 "TaskSuite",  // `peft pretrain` learns from the suite's plain-text world
                 "Comparison",
                 "HTTPServing",
+                "MPITraining",
                 "CBLAS",  // only for `peft bench gemm`'s direct cblas_sgemm baseline
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -105,6 +135,7 @@ let package = Package(
         .testTarget(name: "ProgressDisplayTests", dependencies: ["ProgressDisplay"]),
         .testTarget(name: "BasePretrainingTests", dependencies: ["BasePretraining"]),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzSupport"]),
+        .testTarget(name: "MPITrainingTests", dependencies: ["MPITraining", "PEFTCommand"]),
         .testTarget(
             name: "HTTPServingTests",
             dependencies: ["HTTPServing", "FuzzSupport", .product(name: "AsyncHTTPClient", package: "async-http-client")]

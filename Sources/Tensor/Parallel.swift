@@ -4,8 +4,10 @@ import Foundation
 /// A small parallel-for for the loops BLAS does not cover (element-wise kernels, attention rows).
 public enum Parallel {
     /// The number of worker threads `forEach` splits work across: `PEFT_THREADS` from the
-    /// environment when it is a positive integer, otherwise the active processor count. Read once,
-    /// at first use. (BLAS runs one thread per call; products are split across these workers.)
+    /// environment when it is a positive integer, otherwise the active processor count shared
+    /// among the ranks an MPI launcher runs on this machine (`OMPI_COMM_WORLD_LOCAL_SIZE`, at
+    /// least one each). Read once, at first use. (BLAS runs one thread per call; products are
+    /// split across these workers.)
     public static let workerCount = threadCount(environment: ProcessInfo.processInfo.environment)
 
     /// The worker count `environment` asks for (see ``workerCount``).
@@ -13,7 +15,8 @@ public enum Parallel {
         if let value = environment["PEFT_THREADS"], let count = Int(value.trimmingCharacters(in: .whitespaces)), count > 0 {
             return count
         }
-        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let localRanks = environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) }.map { max(1, $0) } ?? 1
+        return max(1, ProcessInfo.processInfo.activeProcessorCount / localRanks)
     }
 
     /// Runs `body` over disjoint sub-ranges that cover `0..<count`, in parallel when the work is

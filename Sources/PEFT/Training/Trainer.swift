@@ -16,10 +16,20 @@ import Transformer
 /// linear or cosine decay) sets the learning rate, and AdamW updates the adapter's parameter groups.
 ///
 /// Runs are reproducible: the example order depends only on the seed and the epoch
-/// (``ExampleOrder``), and an adapter's own randomness (LoRA dropout) only on the seed and the step
-/// (``Adapter/beginTrainingStep(randomSeed:)``), so the same seed, data and options give the same
-/// weights, and a run resumed from a checkpoint (``resume(from:)``) ends with exactly the weights
-/// of an uninterrupted one.
+/// (``ExampleOrder``), and an adapter's own randomness (LoRA dropout) only on the seed, the step and
+/// the micro-batch (``Adapter/beginTrainingStep(randomSeed:)``), so the same seed, data and options
+/// give the same weights, and a run resumed from a checkpoint (``resume(from:)``) ends with exactly
+/// the weights of an uninterrupted one.
+///
+/// **Data-parallel runs** (``DataParallel``): a step takes `batchSize × gradientAccumulationSteps ×
+/// size` examples, cut into micro-batches of `batchSize` that the ranks take in turn (micro-batch
+/// `i` on rank `i mod size`); the ranks combine their gradients (``GradientReduction``), so every
+/// rank takes the same step, and evaluate the dev set's batches in turn the same way. Such a run
+/// equals a single-process one with `gradientAccumulationSteps × size` micro-batches per step:
+/// bit for bit with ``GradientReduction/ordered``, to float rounding with ``GradientReduction/sum``.
+/// Before the first step the ranks compare checksums of the model, the adapter, the data and the
+/// options, and all throw ``DataParallelError/ranksDisagree(what:rank:)`` if any differs. Rank 0
+/// alone writes checkpoints.
 public final class Trainer {
     /// The number of recent steps whose losses make up the running loss.
     public static let runningLossWindow = 20
@@ -35,6 +45,13 @@ public final class Trainer {
     /// What the run keeps in memory.
     public let memory: TrainingMemory
     let optimizer: AdamW
+    /// The processes the run spans and how they combine gradients.
+    public let parallel: DataParallel
+    /// The flat layout of the adapter's gradients that micro-batches and ranks add up.
+    let flatGradients: FlatGradients
+    /// Seconds spent in the collective operations of steps and evaluations since the trainer was
+    /// made (all-reduces, gathers), including any wait for a slower rank to get there.
+    public private(set) var communicationSeconds = 0.0
     /// The state read by ``resume(from:)`` and the file it came from, taken up by the next
     /// ``train(on:dev:progress:)``.
     var resumedState: (state: TrainerState, path: String)?
@@ -50,12 +67,13 @@ public final class Trainer {
     /// - Parameters:
     ///   - memory: what the run keeps in memory; results are the same either way, only time and
     ///     memory differ.
+    ///   - dataParallel: the processes the run spans (one by default).
     /// - Throws: ``TrainingError/invalidOptions(_:)`` for a setting out of range;
     ///   ``TrainingError/backboneNotFrozen(weight:)`` if a model weight requires gradients;
     ///   ``TrainingError/nothingToTrain`` if the adapter has no parameters.
     public init(
         model: LlamaModel, adapter: any Adapter, options: TrainingOptions = TrainingOptions(),
-        memory: TrainingMemory = .fastest
+        memory: TrainingMemory = .fastest, dataParallel: DataParallel = .singleProcess
     ) throws {
         try options.validate()
         if let trainable = model.namedParameters.first(where: { $0.variable.requiresGradient }) {
@@ -75,6 +93,8 @@ public final class Trainer {
         case .none: break
         }
         optimizer = AdamW(groups: adapter.parameterGroups(weightDecay: options.weightDecay), learningRate: options.learningRate)
+        parallel = dataParallel
+        flatGradients = FlatGradients(optimizer.parameters)
     }
 
     /// Trains on `examples`, evaluating on `dev` when given, and returns what happened.
@@ -88,11 +108,13 @@ public final class Trainer {
     ///   - examples: the training set.
     ///   - dev: the dev set, evaluated per ``TrainingOptions/evaluateEvery`` (and after the last step).
     ///   - progress: called after every optimizer step (after its evaluation and checkpoint, if any);
-    ///     return ``TrainingControl/stop`` to end the run there.
+    ///     return ``TrainingControl/stop`` to end the run there. In a data-parallel run every rank
+    ///     must return the same.
     /// - Throws: ``TrainingError`` for empty sets, token ids outside the vocabulary, a non-finite
     ///   loss, or a resumed checkpoint that does not fit this data (it then stays pending, for a call
     ///   with the right data);
-    ///   ``ModelFileError`` if a checkpoint cannot be written; errors of the model and adapter.
+    ///   ``ModelFileError`` if a checkpoint cannot be written; ``DataParallelError`` if the ranks of a
+    ///   data-parallel run disagree or cannot communicate; errors of the model and adapter.
     public func train(
         on examples: [EncodedExample], dev: [EncodedExample]? = nil,
         progress: (TrainingProgress) -> TrainingControl = { _ in .proceed }
@@ -103,8 +125,13 @@ public final class Trainer {
             guard !dev.isEmpty else { throw TrainingError.noExamples("dev") }
             try checkVocabulary(dev, set: "dev")
         }
-        let plan = TrainingPlan(exampleCount: examples.count, options: options)
-        var state = try startingState(plan: plan, fingerprint: Self.fingerprint(examples), devFingerprint: dev.map(Self.fingerprint))
+        let group = parallel.group
+        let plan = TrainingPlan(exampleCount: examples.count, options: options, processes: group.size)
+        let fingerprint = Self.fingerprint(examples), devFingerprint = dev.map(Self.fingerprint)
+        var state = try startingState(plan: plan, fingerprint: fingerprint, devFingerprint: devFingerprint)
+        if group.size > 1 {
+            try checkRanksAgree(fingerprint: fingerprint, devFingerprint: devFingerprint, step: state.step)
+        }
         let totalSteps = plan.totalSteps
 
         let clock = ContinuousClock()
@@ -123,12 +150,16 @@ public final class Trainer {
                 order = (epoch, ExampleOrder.indices(count: examples.count, epoch: epoch, seed: options.seed, shuffled: options.shuffle))
             }
             let chosen = order.indices[plan.range(ofStepInEpoch: position)]
-            let microBatches = try stride(from: chosen.startIndex, to: chosen.endIndex, by: options.batchSize).map { start in
-                try TrainingBatch(chosen[start..<min(start + options.batchSize, chosen.endIndex)].map { examples[$0] })
+            let starts = Array(stride(from: chosen.startIndex, to: chosen.endIndex, by: options.batchSize))
+            let mine = try starts.indices.filter { $0 % group.size == group.rank }.map { index in
+                let start = starts[index]
+                return (index: index, batch: try TrainingBatch(chosen[start..<min(start + options.batchSize, chosen.endIndex)].map { examples[$0] }))
             }
             let learningRate = plan.schedule.learningRate(atStep: state.step)
-            let (stepLoss, gradientNorm) = try optimizerStep(microBatches, learningRate: learningRate, step: state.step + 1)
-            let stepTokens = microBatches.reduce(0) { $0 + $1.tokenCount }
+            let targets = chosen.reduce(0) { $0 + TrainingBatch.targetCount(of: examples[$1]) }
+            let (stepLoss, gradientNorm) = try optimizerStep(
+                mine, microBatchCount: starts.count, targets: targets, learningRate: learningRate, step: state.step + 1)
+            let stepTokens = chosen.reduce(0) { $0 + examples[$1].tokens.count }
             state.step += 1
             state.tokensSeen += stepTokens
             state.history.append(TrainingStepRecord(step: state.step, loss: stepLoss, learningRate: learningRate))
@@ -144,7 +175,7 @@ public final class Trainer {
             }
             let sessionSeconds = Self.seconds(clock.now - sessionStart)
             state.elapsedSeconds = elapsedBefore + sessionSeconds
-            if let every = options.checkpointEvery, state.step % every == 0, options.checkpointDirectory != nil {
+            if let every = options.checkpointEvery, state.step % every == 0, options.checkpointDirectory != nil, group.rank == 0 {
                 try saveCheckpoint(state)
                 lastCheckpointStep = state.step
             }
@@ -160,7 +191,7 @@ public final class Trainer {
         }
 
         state.elapsedSeconds = elapsedBefore + Self.seconds(clock.now - sessionStart)
-        if options.checkpointDirectory != nil, state.step > 0, lastCheckpointStep != state.step {
+        if options.checkpointDirectory != nil, state.step > 0, lastCheckpointStep != state.step, group.rank == 0 {
             try saveCheckpoint(state)
         }
         var restored = false
@@ -173,7 +204,8 @@ public final class Trainer {
             bestDevLoss: state.bestDevLoss, bestStep: state.bestStep, stoppedEarly: state.stoppedEarly,
             stoppedByCallback: stoppedByCallback, restoredBestWeights: restored, wallSeconds: state.elapsedSeconds,
             tokensPerSecond: state.elapsedSeconds > 0 ? Double(state.tokensSeen) / state.elapsedSeconds : 0,
-            history: state.history, evaluations: state.evaluations)
+            history: state.history, evaluations: state.evaluations, processes: group.size,
+            communicationSeconds: group.size > 1 ? communicationSeconds : nil)
     }
 
     /// The state a run starts from: the resumed one, checked against this run, or a fresh one (with
@@ -184,7 +216,12 @@ public final class Trainer {
             bestWeights = nil
             return TrainerState(
                 stepsPerEpoch: plan.stepsPerEpoch, totalSteps: plan.totalSteps, exampleCount: plan.exampleCount,
-                dataFingerprint: fingerprint, devFingerprint: devFingerprint, options: options)
+                dataFingerprint: fingerprint, devFingerprint: devFingerprint, options: options, processes: plan.processes)
+        }
+        guard resumed.processes == plan.processes else {
+            throw TrainingError.badCheckpoint(
+                path: path,
+                reason: "written by a run over \(resumed.processes) process(es), this one has \(plan.processes): its steps would take other examples")
         }
         if let mismatch = resumed.mismatch(exampleCount: plan.exampleCount, fingerprint: fingerprint, devFingerprint: devFingerprint) {
             throw TrainingError.badCheckpoint(path: path, reason: mismatch)
@@ -200,7 +237,9 @@ public final class Trainer {
     }
 
     /// The mean loss per response token of `examples` under the adapter in evaluation mode, without
-    /// gradients, in batches of ``TrainingOptions/batchSize``; in nats.
+    /// gradients, in batches of ``TrainingOptions/batchSize``; in nats. In a data-parallel run the
+    /// ranks evaluate the batches in turn and gather the sums, added in batch order (the same number
+    /// as one process's, bit for bit); every rank must call it with the same examples.
     /// - Throws: ``TrainingError/noExamples(_:)`` if there are no examples or no response tokens;
     ///   ``TrainingError/tokenOutOfRange(set:example:token:vocabularySize:)``; errors of the model.
     public func evaluateLoss(_ examples: [EncodedExample]) throws -> Float {
@@ -209,40 +248,165 @@ public final class Trainer {
         let wasTraining = adapter.isTraining
         adapter.isTraining = false
         defer { adapter.isTraining = wasTraining }
-        return try GradientMode.withoutGradients {
-            var total = 0.0, counted = 0
-            for start in stride(from: 0, to: examples.count, by: options.batchSize) {
+        let group = parallel.group
+        let starts = Array(stride(from: 0, to: examples.count, by: options.batchSize))
+        // Per batch, the loss summed over its response tokens and their count (0 for none).
+        var sums = [Double](), counts = [Double]()
+        try GradientMode.withoutGradients {
+            for index in stride(from: group.rank, to: starts.count, by: group.size) {
+                let start = starts[index]
                 let batch = try TrainingBatch(Array(examples[start..<min(start + options.batchSize, examples.count)]))
-                guard batch.targetCount > 0 else { continue }
-                total += Double(try loss(of: batch).value.scalars[0]) * Double(batch.targetCount)
-                counted += batch.targetCount
+                guard batch.targetCount > 0 else {
+                    sums.append(0)
+                    counts.append(0)
+                    continue
+                }
+                sums.append(Double(try loss(of: batch).value.scalars[0]) * Double(batch.targetCount))
+                counts.append(Double(batch.targetCount))
             }
-            guard counted > 0 else { throw TrainingError.noExamples("evaluation examples with response tokens") }
-            return Float(total / Double(counted))
         }
+        if group.size > 1 {
+            // Each rank sends as many slots as the busiest one (the padding slots count nothing).
+            let slots = (starts.count + group.size - 1) / group.size
+            let padding = [Double](repeating: 0, count: slots - sums.count)
+            let gathered = try communicating { try group.gather(sums + padding + counts + padding) }
+            (sums, counts) = ([], [])
+            for index in starts.indices {
+                let (rank, slot) = (index % group.size, index / group.size)
+                sums.append(gathered[rank * 2 * slots + slot])
+                counts.append(gathered[rank * 2 * slots + slots + slot])
+            }
+        }
+        var total = 0.0, counted = 0.0
+        for (sum, count) in zip(sums, counts) where count > 0 {
+            total += sum
+            counted += count
+        }
+        guard counted > 0 else { throw TrainingError.noExamples("evaluation examples with response tokens") }
+        return Float(total / counted)
     }
 
-    /// Runs one optimizer step over `microBatches`; returns the step's mean loss per response token
-    /// (0 when it has none, and then no update) and the gradient norm before clipping.
-    private func optimizerStep(_ microBatches: [TrainingBatch], learningRate: Float, step: Int) throws -> (Float, Float) {
-        optimizer.zeroGradients()
-        let targets = microBatches.reduce(0) { $0 + $1.targetCount }
+    /// Runs one optimizer step: this rank's `microBatches` (with their indices among the step's
+    /// `microBatchCount`), then the ranks' gradients combined, clipped and applied. Returns the
+    /// step's mean loss per response token (0 when it has none, and then no update) and the
+    /// gradient norm before clipping.
+    ///
+    /// Each micro-batch's mean loss is back-propagated weighted by its share of the step's
+    /// `targets` (response tokens over all ranks); the micro-batches' gradients are then added in
+    /// micro-batch order, which is what makes ``GradientReduction/ordered`` bit-identical to one
+    /// process.
+    private func optimizerStep(
+        _ microBatches: [(index: Int, batch: TrainingBatch)], microBatchCount: Int, targets: Int, learningRate: Float, step: Int
+    ) throws -> (Float, Float) {
         guard targets > 0 else { return (0, 0) }
-        var total = 0.0
-        for (index, batch) in microBatches.enumerated() where batch.targetCount > 0 {
+        let group = parallel.group
+        let ordered = group.size > 1 && parallel.reduction == .ordered
+        var summed: [Float]?, perMicroBatch = [(index: Int, gradients: [Float], loss: Double)]()
+        var localLoss = 0.0
+        for (index, batch) in microBatches where batch.targetCount > 0 {
+            optimizer.zeroGradients()
             var passRandomness = SeededGenerator.stream(seed: options.seed, Self.adapterRandomness, UInt64(step), UInt64(index))
             adapter.beginTrainingStep(randomSeed: passRandomness.next())
             let loss = try loss(of: batch, recomputingLayers: memory.recomputesActivations)
-            total += Double(loss.value.scalars[0]) * Double(batch.targetCount)
+            let weightedLoss = Double(loss.value.scalars[0]) * Double(batch.targetCount)
             try loss.backward(seed: Tensor(scalar: Float(batch.targetCount) / Float(targets)))
+            let gradients = flatGradients.flatten()
+            if ordered {
+                perMicroBatch.append((index, gradients, weightedLoss))
+            } else if summed == nil {
+                summed = gradients
+            } else {
+                gradients.withUnsafeBufferPointer { FlatGradients.add($0, into: &summed!) }
+            }
+            localLoss += weightedLoss
+        }
+        optimizer.zeroGradients()
+
+        var total: Double
+        if ordered {
+            (summed, total) = try gatherInOrder(perMicroBatch, microBatchCount: microBatchCount)
+        } else {
+            total = localLoss
+            if group.size > 1 {
+                var buffer = summed ?? [Float](repeating: 0, count: flatGradients.count)
+                buffer[flatGradients.lossSlot] = Float(localLoss)
+                try communicating { try buffer.withUnsafeMutableBufferPointer { try group.sumInPlace($0) } }
+                total = Double(buffer[flatGradients.lossSlot])
+                summed = buffer
+            }
         }
         let stepLoss = Float(total / Double(targets))
         guard stepLoss.isFinite else { throw TrainingError.nonFiniteLoss(step: step) }
+        if let summed { try summed.withUnsafeBufferPointer { try flatGradients.restore($0) } }
         let norm = GradientClipping.clipGlobalNorm(optimizer.parameters, maxNorm: options.maxGradientNorm ?? .infinity)
         optimizer.learningRate = learningRate
         try optimizer.step()
         optimizer.zeroGradients()
         return (stepLoss, norm)
+    }
+
+    /// ``GradientReduction/ordered``: every rank's micro-batch gradients gathered, and added in
+    /// micro-batch order as one process adds them; returns the sum and the summed weighted loss.
+    private func gatherInOrder(
+        _ mine: [(index: Int, gradients: [Float], loss: Double)], microBatchCount: Int
+    ) throws -> ([Float]?, Double) {
+        let group = parallel.group, width = flatGradients.count
+        let slots = (microBatchCount + group.size - 1) / group.size
+        // Slot k of rank r holds micro-batch k × size + r; an empty slot (no such micro-batch, or
+        // one without response tokens) is all zeros with loss slot -1.
+        var outgoing = [Float](repeating: 0, count: slots * width)
+        var losses = [Double](repeating: 0, count: slots)
+        for slot in 0..<slots { outgoing[slot * width + flatGradients.lossSlot] = -1 }
+        for micro in mine {
+            let slot = micro.index / group.size
+            outgoing.replaceSubrange((slot * width)..<((slot + 1) * width), with: micro.gradients)
+            losses[slot] = micro.loss
+        }
+        let (gathered, gatheredLosses) = try communicating { (try group.gather(outgoing), try group.gather(losses)) }
+        var summed: [Float]?, total = 0.0
+        for index in 0..<microBatchCount {
+            let (rank, slot) = (index % group.size, index / group.size)
+            let offset = (rank * slots + slot) * width
+            guard gathered[offset + flatGradients.lossSlot] == 0 else { continue }
+            total += gatheredLosses[rank * slots + slot]
+            gathered.withUnsafeBufferPointer { all in
+                let gradients = UnsafeBufferPointer(rebasing: all[offset..<(offset + width)])
+                if summed == nil { summed = Array(gradients) } else { FlatGradients.add(gradients, into: &summed!) }
+            }
+        }
+        return (summed, total)
+    }
+
+    /// Runs a collective operation, adding its time to ``communicationSeconds``.
+    private func communicating<Result>(_ body: () throws -> Result) throws -> Result {
+        let clock = ContinuousClock(), start = clock.now
+        defer { communicationSeconds += Self.seconds(clock.now - start) }
+        return try body()
+    }
+
+    /// Compares checksums of everything that shapes the run across the ranks: the model's weights,
+    /// the adapter's (after any resume), the training and dev data, the options and the step the
+    /// run starts from.
+    /// - Throws: ``DataParallelError/ranksDisagree(what:rank:)`` on every rank if any rank differs
+    ///   from rank 0.
+    private func checkRanksAgree(fingerprint: String, devFingerprint: String?, step: Int) throws {
+        let trajectory = options.trajectorySettings.map { "\($0.name)=\($0.value)" }.joined(separator: ";")
+        let checks: [(what: String, value: UInt64)] = [
+            ("model weights", ContentChecksum.of(model.namedParameters.map { ($0.name, $0.variable.value) })),
+            ("adapter (type, configuration and initial weights)",
+             ContentChecksum.of(adapter.namedParameters.map { ($0.name, $0.variable.value) }) ^ ContentChecksum.of(type(of: adapter).peftType)),
+            ("training data", ContentChecksum.of(fingerprint)),
+            ("dev data", ContentChecksum.of(devFingerprint ?? "none")),
+            ("training options", ContentChecksum.of(trajectory)),
+            ("starting step (a resumed checkpoint)", UInt64(step)),
+        ]
+        // Not counted in communicationSeconds: it also waits for the slowest rank to load its model.
+        let gathered = try parallel.group.gather(checks.map(\.value))
+        for rank in 1..<parallel.group.size {
+            for (index, check) in checks.enumerated() where gathered[rank * checks.count + index] != gathered[index] {
+                throw DataParallelError.ranksDisagree(what: check.what, rank: rank)
+            }
+        }
     }
 
     /// The mean cross-entropy over the response tokens of `batch`, a scalar; the LM head runs on
@@ -311,8 +475,10 @@ public final class Trainer {
 /// How a run's examples fall into optimizer steps, and its learning-rate schedule.
 struct TrainingPlan {
     let exampleCount: Int
-    /// `batchSize × gradientAccumulationSteps`.
+    /// `batchSize × gradientAccumulationSteps × processes`.
     let examplesPerStep: Int
+    /// The processes of a data-parallel run, each taking its share of every step's examples.
+    let processes: Int
     /// Optimizer steps per epoch; the last one takes the remainder.
     let stepsPerEpoch: Int
     /// Optimizer steps in the run: every epoch's, or `maxSteps` if fewer.
@@ -320,9 +486,10 @@ struct TrainingPlan {
     /// Warm-up over the first `warmupFraction` of the steps (rounded up), then the decay.
     let schedule: LearningRateSchedule
 
-    init(exampleCount: Int, options: TrainingOptions) {
+    init(exampleCount: Int, options: TrainingOptions, processes: Int = 1) {
         self.exampleCount = exampleCount
-        examplesPerStep = options.batchSize * options.gradientAccumulationSteps
+        self.processes = processes
+        examplesPerStep = options.batchSize * options.gradientAccumulationSteps * processes
         stepsPerEpoch = exampleCount / examplesPerStep + (exampleCount % examplesPerStep == 0 ? 0 : 1)
         let (allSteps, overflow) = options.epochs.multipliedReportingOverflow(by: stepsPerEpoch)
         totalSteps = min(overflow ? .max : allSteps, options.maxSteps ?? .max)

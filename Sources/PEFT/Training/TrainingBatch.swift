@@ -38,6 +38,11 @@ public struct TrainingBatch: Sendable, Equatable {
         self.targetCount = targetCount
         tokenCount = examples.reduce(0) { $0 + $1.tokens.count }
     }
+
+    /// The number of targets `example` contributes to a batch (its response tokens predicted).
+    public static func targetCount(of example: EncodedExample) -> Int {
+        max(0, max(example.tokens.count, 1) - max(example.promptLength, 1))
+    }
 }
 
 /// The order examples are visited in, epoch by epoch: a seeded shuffle that depends only on the

@@ -25,6 +25,8 @@ struct TrainerState: Codable, Equatable {
     /// The dev set's fingerprint (`nil` without one): the evaluations must see the same data too.
     var devFingerprint: String?
     var options: TrainingOptions
+    /// The processes of the data-parallel run that wrote it (1 for none).
+    var processes = 1
     var tokensSeen = 0
     var elapsedSeconds = 0.0
     var bestDevLoss: Float?
@@ -36,7 +38,7 @@ struct TrainerState: Codable, Equatable {
 
     init(
         stepsPerEpoch: Int, totalSteps: Int, exampleCount: Int, dataFingerprint: String, devFingerprint: String?,
-        options: TrainingOptions
+        options: TrainingOptions, processes: Int = 1
     ) {
         self.stepsPerEpoch = stepsPerEpoch
         self.totalSteps = totalSteps
@@ -44,12 +46,13 @@ struct TrainerState: Codable, Equatable {
         self.dataFingerprint = dataFingerprint
         self.devFingerprint = devFingerprint
         self.options = options
+        self.processes = processes
     }
 
     private enum CodingKeys: String, CodingKey {
         case format, step, epoch, positionInEpoch = "position_in_epoch", stepsPerEpoch = "steps_per_epoch"
         case totalSteps = "total_steps", exampleCount = "example_count", dataFingerprint = "data_fingerprint"
-        case devFingerprint = "dev_fingerprint", options
+        case devFingerprint = "dev_fingerprint", options, processes
         case tokensSeen = "tokens_seen", elapsedSeconds = "elapsed_seconds", bestDevLoss = "best_dev_loss"
         case bestStep = "best_step", evaluationsWithoutImprovement = "evaluations_without_improvement"
         case stoppedEarly = "stopped_early", history, evaluations
@@ -65,6 +68,7 @@ struct TrainerState: Codable, Equatable {
         dataFingerprint = try container.decode(String.self, forKey: .dataFingerprint)
         devFingerprint = try container.decodeIfPresent(String.self, forKey: .devFingerprint)
         options = try container.decode(TrainingOptions.self, forKey: .options)
+        processes = try container.decodeIfPresent(Int.self, forKey: .processes) ?? 1
         tokensSeen = try container.decode(Int.self, forKey: .tokensSeen)
         elapsedSeconds = try container.decode(Double.self, forKey: .elapsedSeconds)
         bestDevLoss = try container.decodeIfPresent(Float.self, forKey: .bestDevLoss)
@@ -87,6 +91,7 @@ struct TrainerState: Codable, Equatable {
         try container.encode(dataFingerprint, forKey: .dataFingerprint)
         try container.encode(devFingerprint, forKey: .devFingerprint)
         try container.encode(options, forKey: .options)
+        try container.encode(processes, forKey: .processes)
         try container.encode(tokensSeen, forKey: .tokensSeen)
         try container.encode(elapsedSeconds, forKey: .elapsedSeconds)
         try container.encode(bestDevLoss, forKey: .bestDevLoss)

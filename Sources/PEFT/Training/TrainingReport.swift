@@ -87,7 +87,8 @@ public struct EvaluationRecord: Sendable, Equatable, Codable {
 
 /// What a training run did; `Codable` with snake-case keys (`steps`, `total_steps`,
 /// `final_train_loss`, `best_dev_loss`, `best_step`, `stopped_early`, `stopped_by_callback`,
-/// `restored_best_weights`, `wall_seconds`, `tokens_per_second`, `history`, `evaluations`).
+/// `restored_best_weights`, `wall_seconds`, `tokens_per_second`, `history`, `evaluations`,
+/// `processes`, `communication_seconds`).
 public struct TrainingReport: Sendable, Equatable, Codable {
     /// Optimizer steps done in total (including those before a resume).
     public var steps: Int
@@ -108,17 +109,23 @@ public struct TrainingReport: Sendable, Equatable, Codable {
     public var restoredBestWeights: Bool
     /// Seconds spent training, including those before a resume.
     public var wallSeconds: Double
-    /// Real tokens through the model per second, over the whole run.
+    /// Real tokens through the model per second, over the whole run (all ranks of a data-parallel
+    /// run together).
     public var tokensPerSecond: Double
     /// Every optimizer step's loss and learning rate.
     public var history: [TrainingStepRecord]
     /// Every dev evaluation.
     public var evaluations: [EvaluationRecord]
+    /// The processes of a data-parallel run (1 for none; `nil` in reports written before them).
+    public var processes: Int?
+    /// Seconds this session spent in the ranks' collective operations (gradient reductions,
+    /// gathers); `nil` for a single process.
+    public var communicationSeconds: Double?
 
     private enum CodingKeys: String, CodingKey {
         case steps, totalSteps = "total_steps", finalTrainLoss = "final_train_loss", bestDevLoss = "best_dev_loss"
         case bestStep = "best_step", stoppedEarly = "stopped_early", stoppedByCallback = "stopped_by_callback"
         case restoredBestWeights = "restored_best_weights", wallSeconds = "wall_seconds", tokensPerSecond = "tokens_per_second"
-        case history, evaluations
+        case history, evaluations, processes, communicationSeconds = "communication_seconds"
     }
 }

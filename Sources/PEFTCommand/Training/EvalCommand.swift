@@ -1,13 +1,17 @@
 import ArgumentParser
 import Foundation
+import MPITraining
 import PEFT
 import Transformer
 
-/// `peft eval`: accuracy of a model, with or without an adapter, on instruction data.
+/// `peft eval`: accuracy of a model, with or without an adapter, on instruction data; under
+/// `mpirun -np N` the ranks evaluate the examples in turn (example i on rank i mod N) and rank 0
+/// prints the whole report.
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Exact-match accuracy of greedy answers, or label-scoring accuracy with --labels.")
+        abstract: "Exact-match accuracy of greedy answers, or label-scoring accuracy with --labels.",
+        discussion: "Under mpirun -np N the ranks share the examples and rank 0 prints the whole report.")
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var adapter: AdapterOptions
@@ -42,17 +46,38 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
+        try DataParallelLaunch.run(command: "eval") { group in try evaluate(group: group) }
+    }
+
+    /// The evaluation, on one process (`group` nil) or of one rank's share of the examples.
+    private func evaluate(group: MPIGroup?) throws {
         let backbone = try model.loadModel()
         let tokenizer = try model.loadTokenizer()
-        let examples = try InstructionData.load(contentsOf: URL(fileURLWithPath: data))
+        let allExamples = try InstructionData.load(contentsOf: URL(fileURLWithPath: data))
+        let (rank, ranks) = (group?.rank ?? 0, group?.size ?? 1)
+        let mine = Array(stride(from: rank, to: allExamples.count, by: ranks))
+        let examples = mine.map { allExamples[$0] }
         let evaluator = try Evaluator(model: backbone, encoder: encoding.encoder(tokenizer: tokenizer), batchSize: batchSize)
         let loaded = try adapter.load(for: backbone)
-        let report: EvaluationReport
-        if let labels {
+        var report: EvaluationReport
+        if examples.isEmpty {
+            report = EvaluationReport(
+                method: labels == nil ? .exactMatch : .labelScoring, adapter: loaded.map { type(of: $0).peftType },
+                predictions: [], elapsedSeconds: 0)
+        } else if let labels {
             let candidates = labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             report = try evaluator.scoreLabels(examples, candidates: candidates, adapter: loaded)
         } else {
             report = try evaluator.exactMatch(examples, adapter: loaded, maxNewTokens: maxNewTokens, caseSensitive: caseSensitive)
+        }
+        for index in report.predictions.indices { report.predictions[index].index = mine[report.predictions[index].index] }
+        if let group, ranks > 1 {
+            let decoder = JSONDecoder()
+            decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            let reports = try group.gather(report.jsonData()).map { try decoder.decode(EvaluationReport.self, from: $0) }
+            report.predictions = reports.flatMap(\.predictions).sorted { $0.index < $1.index }
+            report.elapsedSeconds = reports.map(\.elapsedSeconds).max() ?? 0
+            guard rank == 0 else { return }
         }
         if json {
             print(String(decoding: try report.jsonData(prettyPrinted: true), as: UTF8.self))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Autograd
 import Foundation
+import MPITraining
 import PEFT
 import ProgressDisplay
 import Transformer
@@ -9,11 +10,19 @@ extension LearningRateSchedule.Decay: ExpressibleByArgument, CaseIterable {
     public static let allCases: [LearningRateSchedule.Decay] = [.linear, .cosine, .constant]
 }
 
-/// `peft train`: fine-tune an adapter on instruction data.
+/// `peft train`: fine-tune an adapter on instruction data; under `mpirun -np N`, data-parallel over N
+/// processes (`--batch-size` is then each rank's micro-batch, and a step takes N × batch size ×
+/// gradient accumulation examples).
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Fine-tune an adapter (IAPT, LoRA, prompt tuning, P-tuning v2) on instruction JSONL.")
+        abstract: "Fine-tune an adapter (IAPT, LoRA, prompt tuning, P-tuning v2, prefix) on instruction JSONL.",
+        discussion: """
+            Under mpirun -np N the run is data-parallel: every rank loads the same model and data, takes its \
+            share of each step's N × --batch-size × --gradient-accumulation examples, and the ranks sum their \
+            gradients; rank 0 alone writes the adapter, checkpoints and report. \
+            See Documentation/DataParallelTraining.md.
+            """)
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var method: AdapterMethodOptions
@@ -30,7 +39,7 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "Passes over the training data.") var epochs = 3
     @Option(help: "Stop after this many optimizer steps.") var maxSteps: Int?
-    @Option(help: "Examples per micro-batch.") var batchSize = 8
+    @Option(help: "Examples per micro-batch (under mpirun: each rank's).") var batchSize = 8
     @Option(help: "Micro-batches per optimizer step.") var gradientAccumulation = 1
     @Option(help: "Peak learning rate.") var learningRate: Float = 1e-3
     @Option(help: "Fraction of the steps spent warming up.") var warmup: Float = 0.06
@@ -45,6 +54,10 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Use less memory for a slower step: recompute each layer's activations in the backward pass and pack the frozen weights for the forward product only (same results).")
     var lean = false
     @Flag(help: "Print the training report as JSON at the end.") var json = false
+    @Option(help: ArgumentHelp(
+        "Under mpirun: how ranks combine gradients: sum (one all-reduce per step) or ordered (gathered and added in one process's order: bit-identical to a single-process run, ranks × the traffic).",
+        valueName: "sum|ordered"))
+    var reduction = GradientReduction.sum
 
     func validate() throws {
         typealias Bounds = TrainingOptions
@@ -74,7 +87,13 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        try checkOutput()
+        try DataParallelLaunch.run(command: "train") { group in try train(group: group) }
+    }
+
+    /// The run, on one process (`group` nil) or as one rank of a data-parallel job.
+    private func train(group: MPIGroup?) throws {
+        let writes = (group?.rank ?? 0) == 0
+        if writes { try checkOutput() }
         let backbone = try model.loadModel()
         let tokenizer = try model.loadTokenizer()
         let encoder = try encoding.encoder(tokenizer: tokenizer)
@@ -89,12 +108,21 @@ struct TrainCommand: ParsableCommand {
             maxGradientNorm: maxGradNorm > 0 ? maxGradNorm : nil, seed: seed, evaluateEvery: evaluateEvery,
             earlyStoppingPatience: earlyStopping, checkpointDirectory: checkpointEvery == nil && !resume ? nil : checkpoints,
             checkpointEvery: checkpointEvery)
-        let trainer = try Trainer(model: backbone, adapter: adapter, options: options, memory: lean ? .lean : .fastest)
+        let parallel = group.map { DataParallel(group: $0, reduction: reduction) } ?? .singleProcess
+        let trainer = try Trainer(
+            model: backbone, adapter: adapter, options: options, memory: lean ? .lean : .fastest, dataParallel: parallel)
         if resume { try trainer.resume(from: checkpoints) }
+        guard writes else {
+            _ = try trainer.train(on: trainExamples, dev: devExamples)
+            return
+        }
         let share = 100 * Double(adapter.trainableParameterCount) / Double(adapter.trainableParameterCount + backbone.parameterCount)
+        let ranks = parallel.group.size
         FileHandle.standardError.write(Data((
             "\(type(of: adapter).peftType): \(adapter.trainableParameterCount) trainable parameters (\(String(format: "%.4f", share)) %), "
-            + "\(trainExamples.count) training examples\(devExamples.map { ", \($0.count) dev" } ?? "")\n").utf8))
+            + "\(trainExamples.count) training examples\(devExamples.map { ", \($0.count) dev" } ?? "")"
+            + (ranks > 1 ? "; data-parallel over \(ranks) ranks, \(ranks * batchSize * gradientAccumulation) examples per step, \(reduction.rawValue) reduction" : "")
+            + "\n").utf8))
         let bar = ProgressBar()
         let report = try trainer.train(on: trainExamples, dev: devExamples, progress: bar.callback)
         bar.finish()

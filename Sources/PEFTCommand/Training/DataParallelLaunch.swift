@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import MPITraining
+import PEFT
+
+extension GradientReduction: ExpressibleByArgument {}
+
+/// A command's run under an MPI launcher: joins the job (when one started the process), and ends it
+/// the right way whatever happens.
+///
+/// An error every rank meets together (the ranks disagree, the loss diverged) is printed by rank 0
+/// alone and every rank exits with status 1 after finishing MPI. Any other error is this rank's
+/// alone: it is printed with the rank's number and the whole job is aborted, since the other ranks
+/// would otherwise wait for it forever. If `mpirun` ends the job because another rank died, rank 0
+/// says so before it exits.
+enum DataParallelLaunch {
+    /// Runs `body` with the job's group, or with `nil` when no MPI launcher started this process.
+    static func run(command: String, _ body: (MPIGroup?) throws -> Void) throws {
+        guard let group = try MPIGroup.joinIfLaunched() else { return try body(nil) }
+        if group.rank == 0 {
+            MPIGroup.reportTermination(
+                "peft \(command): stopped by the MPI launcher (another of the \(group.size) ranks failed or was killed); "
+                    + "nothing was saved after the last checkpoint")
+        }
+        do {
+            try body(group)
+            group.finish()
+        } catch {
+            let together = error is DataParallelError || (error as? TrainingError).map {
+                if case .nonFiniteLoss = $0 { return true } else { return false }
+            } ?? false
+            if together {
+                group.finish()
+                if group.rank == 0 { throw error }
+                throw ExitCode(1)
+            }
+            FileHandle.standardError.write(Data("peft \(command) (rank \(group.rank) of \(group.size)): error: \(error)\n".utf8))
+            group.abort(code: 1)
+        }
+    }
+}
