@@ -37,32 +37,10 @@ struct PieceChunk {
         buffer.reserveCapacity(prefix.utf8.count + suffix.utf8.count + piece.utf8.count + 16)
         buffer.writeString("data: ")
         buffer.writeString(prefix)
-        buffer.writeString(Self.quoted(piece))
+        buffer.writeString(JSONStringLiteral.quoted(piece))
         buffer.writeString(suffix)
         buffer.writeString("\n\n")
         return buffer
-    }
-
-    /// `text` as a JSON string, escaped as `JSONEncoder` escapes it with `.withoutEscapingSlashes`.
-    static func quoted(_ text: String) -> String {
-        var quoted = "\""
-        quoted.reserveCapacity(text.utf8.count + 2)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": quoted += "\\\""
-            case "\\": quoted += "\\\\"
-            case "\n": quoted += "\\n"
-            case "\r": quoted += "\\r"
-            case "\t": quoted += "\\t"
-            case "\u{08}": quoted += "\\b"
-            case "\u{0C}": quoted += "\\f"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                quoted += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: quoted.unicodeScalars.append(scalar)
-            }
-        }
-        return quoted + "\""
     }
 }
 

@@ -86,24 +86,14 @@ public final class MPIGroup: DataParallelGroup {
             throw DataParallelError.bufferTooLarge(operation: "MPI_Allgather", bytes: byteCount)
         }
         #if PEFT_MPI
-        var failure: (any Error)?
-        let gathered = [Scalar](unsafeUninitializedCapacity: values.count * size) { received, initialized in
-            values.withUnsafeBytes { sent in
-                let status = MPI_Allgather(
-                    sent.baseAddress, bytes, peft_mpi_byte(), received.baseAddress, bytes, peft_mpi_byte(), peft_mpi_comm_world())
-                do {
-                    try Self.check(status, "MPI_Allgather")
-                    initialized = values.count * size
-                } catch {
-                    failure = error
-                    // Scalars are bitwise-copyable: zero bytes are a valid value to leave behind.
-                    UnsafeMutableRawBufferPointer(received).initializeMemory(as: UInt8.self, repeating: 0)
-                    initialized = values.count * size
-                }
+        return try [Scalar](unsafeUninitializedCapacity: values.count * size) { received, initialized in
+            try values.withUnsafeBytes { sent in
+                try Self.check(
+                    MPI_Allgather(sent.baseAddress, bytes, peft_mpi_byte(), received.baseAddress, bytes, peft_mpi_byte(), peft_mpi_comm_world()),
+                    "MPI_Allgather")
             }
+            initialized = values.count * size
         }
-        if let failure { throw failure }
-        return gathered
         #else
         throw MPIGroupError.unavailable
         #endif

@@ -377,7 +377,7 @@ struct ServerPartsTests {
     @Test("A streamed piece is quoted as valid JSON whatever it holds")
     func quotedPieces() throws {
         for text in ["plain", "quote \" and \\ backslash", "new\nline\ttab\r", "\u{0}\u{1F}\u{7F}\u{08}\u{0C}", "é 中文 🙂", "/slash/", ""] {
-            let parsed = try JSONSerialization.jsonObject(with: Data(PieceChunk.quoted(text).utf8), options: [.fragmentsAllowed]) as? String
+            let parsed = try JSONSerialization.jsonObject(with: Data(JSONStringLiteral.quoted(text).utf8), options: [.fragmentsAllowed]) as? String
             #expect(parsed == text, "\(text.debugDescription)")
         }
     }

@@ -131,8 +131,7 @@ public enum ContentChecksum {
 
         mutating func mix(string: String) {
             mix(UInt64(string.utf8.count))
-            var bytes = Array(string.utf8)
-            bytes.withUnsafeMutableBytes { mix(bytes: UnsafeRawBufferPointer($0)) }
+            Array(string.utf8).withUnsafeBytes { mix(bytes: $0) }
         }
 
         mutating func mix(bytes: UnsafeRawBufferPointer) {

@@ -248,7 +248,7 @@ enum JinjaBuiltins {
         case .bool(let flag): return flag ? "true" : "false"
         case .integer(let number): return String(number)
         case .float(let number): return JinjaValue.pythonFloat(number)
-        case .string(let text): return JSONValue.quoted(text)
+        case .string(let text): return JSONStringLiteral.quoted(text)
         case .list(let values): return "[" + (try values.map(json)).joined(separator: ", ") + "]"
         case .dict(let dict):
             return "{" + (try dict.entries.map { try json(.string($0.key)) + ": " + json($0.value) }).joined(separator: ", ") + "}"

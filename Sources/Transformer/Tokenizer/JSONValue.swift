@@ -295,12 +295,18 @@ extension JSONValue {
         }
     }
 
-    private static func writeString(_ value: String, to text: inout String) { text += quoted(value) }
+    private static func writeString(_ value: String, to text: inout String) { text += JSONStringLiteral.quoted(value) }
+}
 
-    /// `value` as a JSON string literal, as Python's `json.dumps(value, ensure_ascii=False)` writes
-    /// it: quotes, backslashes and control characters escaped, everything else as it is.
-    static func quoted(_ value: String) -> String {
+/// JSON string literals, written one way for the whole package (``JSONValue``'s serialisation, the
+/// chat templates' `tojson`, the HTTP server's streamed chunks).
+public enum JSONStringLiteral {
+    /// `value` as a JSON string literal, as Python's `json.dumps(value, ensure_ascii=False)` and
+    /// Foundation's `JSONEncoder` with `.withoutEscapingSlashes` write it: quotes, backslashes and
+    /// control characters escaped, everything else as it is.
+    public static func quoted(_ value: String) -> String {
         var text = "\""
+        text.reserveCapacity(value.utf8.count + 2)
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": text += "\\\""
