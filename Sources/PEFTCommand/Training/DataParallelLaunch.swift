@@ -9,10 +9,10 @@ extension GradientReduction: ExpressibleByArgument {}
 /// the right way whatever happens.
 ///
 /// An error every rank meets together (the ranks disagree, the loss diverged) is printed by rank 0
-/// alone and every rank exits with status 1 after finishing MPI. Any other error is this rank's
-/// alone: it is printed with the rank's number and the whole job is aborted, since the other ranks
-/// would otherwise wait for it forever. If `mpirun` ends the job because another rank died, rank 0
-/// says so before it exits.
+/// alone and every rank exits with status 1 after finishing MPI. Any other error, a failed transport
+/// included, is taken as this rank's alone: it is printed with the rank's number and the whole job
+/// is aborted, since the other ranks would otherwise wait for it forever. If `mpirun` ends the job
+/// because another rank died, rank 0 says so before it exits.
 enum DataParallelLaunch {
     /// Runs `body` with the job's group, or with `nil` when no MPI launcher started this process.
     static func run(command: String, _ body: (MPIGroup?) throws -> Void) throws {
@@ -26,16 +26,22 @@ enum DataParallelLaunch {
             try body(group)
             group.finish()
         } catch {
-            let together = error is DataParallelError || (error as? TrainingError).map {
-                if case .nonFiniteLoss = $0 { return true } else { return false }
-            } ?? false
-            if together {
+            if isMetByEveryRank(error) {
                 group.finish()
                 if group.rank == 0 { throw error }
                 throw ExitCode(1)
             }
             FileHandle.standardError.write(Data("peft \(command) (rank \(group.rank) of \(group.size)): error: \(error)\n".utf8))
             group.abort(code: 1)
+        }
+    }
+
+    /// Whether every rank meets `error` at the same point of the run (they compared or reduced the
+    /// same numbers), so that all can finish MPI together; a transport failure may be one rank's alone.
+    private static func isMetByEveryRank(_ error: any Error) -> Bool {
+        switch error {
+        case DataParallelError.ranksDisagree, DataParallelError.bufferTooLarge, TrainingError.nonFiniteLoss: return true
+        default: return false
         }
     }
 }
