@@ -29,6 +29,13 @@ bool peft_kernels_have_avx2(void) {
 #endif
 }
 
+/// A hint to the CPU that the caller is spinning on a memory location.
+void peft_spin_pause(void) {
+#if PEFT_KERNELS_X86
+    __builtin_ia32_pause();
+#endif
+}
+
 // The body of the skinny product, shared by both compilations: for each weight row `j` in
 // `[j0, j1)`, the dot products with eight rows of `a` at once (then four, then one, for the rest),
 // so every weight element is loaded from memory once and used against every row (which stay in the

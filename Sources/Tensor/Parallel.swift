@@ -20,7 +20,9 @@ public enum Parallel {
     }
 
     /// Runs `body` over disjoint sub-ranges that cover `0..<count`, in parallel when the work is
-    /// large enough to pay for the hand-off.
+    /// large enough to pay for the hand-off: on this package's own worker threads, which spin
+    /// briefly between loops (see `WorkerPool`), or on Dispatch's when those are busy with another
+    /// loop. Chunk `i` is always the same range, whichever thread runs it.
     ///
     /// - Parameters:
     ///   - count: the number of items.
@@ -37,6 +39,10 @@ public enum Parallel {
             body(0..<count)
             return
         }
+        let ran = WorkerPool.shared?.run(chunks: chunks) { chunk in
+            asWorker { body(chunk * count / chunks..<(chunk + 1) * count / chunks) }
+        } ?? false
+        guard !ran else { return }
         withoutActuallyEscaping(body) { body in
             let task = UncheckedSendable(body)
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in

@@ -15,6 +15,10 @@
 /// Whether this CPU runs the AVX2 + FMA kernels (always false off x86-64).
 bool peft_kernels_have_avx2(void);
 
+/// A hint to the CPU that the caller is spinning on a memory location (x86's `pause`; nothing
+/// elsewhere): frees the core's resources for its sibling thread and saves power while it waits.
+void peft_spin_pause(void);
+
 /// `C[i, j] = Σ_p A[i, p] · B[j, p]` for rows `i < m` and weight rows `j0 ≤ j < j1`: a few rows
 /// against a row-major `[n, k]` weight matrix (the projections of a decoding step). `A` is `[m, k]`
 /// contiguous, `C` has row stride `ldc`.
