@@ -1,10 +1,10 @@
 """Reference for `peft bench forward`: a no-gradient forward pass of transformers' LlamaForCausalLM
-(fp32, CPU, logits at every position) on the shapes of shared/anchors/configs.json. Prints one JSON line.
+(fp32, CPU, logits at every position) on the shapes of Benchmarks/shapes.json. Prints one JSON line.
 
 usage: python torch_forward.py CONFIG [--threads N] [--steps N] [--configs PATH]
 CONFIG is "small" or "base". Run it beside `swift run -c release peft bench forward --config CONFIG --json`
 in one sitting (same machine, same thread count) and compare the ratio, not absolute numbers.
-Needs the venv of shared/anchors/README.md (torch, transformers); never used by the tests.
+Needs torch and transformers (Benchmarks/README.md); never used by the tests.
 """
 import argparse, json, os, statistics, time
 import torch
@@ -15,7 +15,7 @@ p = argparse.ArgumentParser()
 p.add_argument("config")
 p.add_argument("--threads", type=int, default=2)
 p.add_argument("--steps", type=int, default=8)
-p.add_argument("--configs", default=os.path.join(here, "..", "..", "shared", "anchors", "configs.json"))
+p.add_argument("--configs", default=os.path.join(here, "shapes.json"))
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)

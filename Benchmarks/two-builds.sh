@@ -2,7 +2,7 @@
 # Two builds of `peft` in one sitting, alternated round by round with PyTorch + PEFT, each side's
 # best kept: shows that a change kept the speed (or what it cost). From the repository root:
 #
-#     PYTHON=/path/to/venv/bin/python ANCHORS=../shared/anchors MODEL=.models/SmolLM2-135M-Instruct.Q4_1.gguf \
+#     PYTHON=/path/to/venv/bin/python MODEL=.models/SmolLM2-135M-Instruct.Q4_1.gguf \
 #         Benchmarks/two-builds.sh OLD/.build/release/peft .build/release/peft | tee two-builds.log
 #     python3 Benchmarks/summarize-two-builds.py two-builds.log
 #
@@ -11,7 +11,7 @@
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 BEFORE_PEFT AFTER_PEFT" >&2; exit 1; }
 T=${PYTHON:-python3}
-A=${ANCHORS:-../shared/anchors}
+B=$(dirname "$0")
 ROUNDS=${ROUNDS:-2}
 echo "== $(date -u +%H:%M:%S) load $(cut -d' ' -f1 /proc/loadavg)"
 run() {  # run TAG PEFT: every benchmark of the sitting with one build
@@ -28,7 +28,7 @@ run() {  # run TAG PEFT: every benchmark of the sitting with one build
 for round in $(seq "$ROUNDS"); do
   echo "-- round $round"
   if (( round % 2 )); then run BEFORE "$1"; run AFTER "$2"; else run AFTER "$2"; run BEFORE "$1"; fi
-  "$T" "$A/torch_peft_serve.py" | sed 's/^/TORCH /'
-  for config in small base; do "$T" "$A/torch_peft_train.py" $config lora | sed 's/^/TORCH /'; done
+  "$T" "$B/torch_serve.py" | sed 's/^/TORCH /'
+  for config in small base; do "$T" "$B/torch_train.py" $config lora | sed 's/^/TORCH /'; done
 done
 echo "== $(date -u +%H:%M:%S) load $(cut -d' ' -f1 /proc/loadavg)"

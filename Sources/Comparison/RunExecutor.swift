@@ -13,6 +13,11 @@ struct RunExecutor {
     /// Called after every optimizer step (for a progress bar); never stops training.
     let trainingProgress: ((TrainingProgress) -> Void)?
 
+    /// The frozen weights packed for both products, as every run of the comparison was made before
+    /// `TrainingMemory.fastest` stopped packing: a run made again, or resumed, gives the committed
+    /// figures to the last bit on the same CPU, whatever the library's default becomes.
+    static let memory = TrainingMemory(recomputesActivations: false, packing: .forwardAndBackward)
+
     /// Runs `key` on `base`: trains up to the setting's cap with a dev evaluation every
     /// ``ComparisonSettings/evaluateEvery`` steps (and after the last), stops when
     /// ``ComparisonSettings/patience`` evaluations pass without a better dev point, then evaluates the
@@ -59,7 +64,7 @@ struct RunExecutor {
             let dev = try base.encoder.encode(devExamples.map(ComparisonData.instruction))
             let options = trainingOptions(
                 exampleCount: training.count, steps: settings.steps(for: key.setting, base: key.base), learningRate: learningRate, seed: key.seed)
-            let run = try Trainer(model: base.model, adapter: adapter, options: options)
+            let run = try Trainer(model: base.model, adapter: adapter, options: options, memory: Self.memory)
             trainer = run
             var sincePoint = 0, failure: (any Error)?
             do {

@@ -60,10 +60,10 @@ public final class Trainer {
 
     /// A trainer of `adapter` on `model`.
     ///
-    /// Packs the model's frozen weights for training as `memory` says
-    /// (``LlamaModel/packFrozenWeights(inputGradient:)``: with ``TrainingMemory/fastest``, two more
-    /// copies of the projection and LM-head weights, on CPUs with AVX2 + FMA); they stay packed
-    /// after training until ``LlamaModel/unpackWeights()``.
+    /// Packs the model's frozen weights for training if `memory` asks for it
+    /// (``LlamaModel/packFrozenWeights(inputGradient:)``: one or two more copies of the projection
+    /// and LM-head weights, on CPUs with AVX2 + FMA; neither preset does); they stay packed after
+    /// training until ``LlamaModel/unpackWeights()``.
     /// - Parameters:
     ///   - memory: what the run keeps in memory; results are the same either way, only time and
     ///     memory differ.
@@ -84,9 +84,8 @@ public final class Trainer {
         self.adapter = adapter
         self.options = options
         self.memory = memory
-        // Every step multiplies by each frozen weight twice (forward and input gradient): packed
-        // once, the products skip BLAS's per-call packing. Kept after training, so that losses
-        // evaluated later take the same path as those evaluated during the run.
+        // Packed copies, when asked for, are kept after training, so that losses evaluated later
+        // take the same path as those evaluated during the run.
         switch memory.packing {
         case .forwardAndBackward: try model.packFrozenWeights(inputGradient: true)
         case .forward: try model.packFrozenWeights(inputGradient: false)

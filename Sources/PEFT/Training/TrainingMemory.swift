@@ -4,16 +4,19 @@
 ///
 /// For SmolLM2-135M, LoRA at 16 × 128 tokens (Documentation/RealModels.md has the figures): the
 /// frozen weights take 540 MB as `Float`, each packed copy about as much again, and the layers'
-/// saved activations about 3 GB unless recomputed.
+/// saved activations about 3 GB unless recomputed. Activations grow with the rows of a micro-batch
+/// (`TrainingOptions.batchSize`): the same step in more, smaller micro-batches
+/// (`gradientAccumulationSteps`) keeps less, with the same result.
 public struct TrainingMemory: Sendable, Equatable {
     /// Which packed copies of the frozen weights to make (``LlamaModel/packFrozenWeights(inputGradient:)``).
     public enum Packing: Sendable, Equatable {
         /// Both products (forward and input gradient) against packed copies: two more copies of
-        /// the weights, the fastest step.
+        /// the weights. It paid before products were split over ``Tensor/Parallel``'s own worker
+        /// threads; measured since, BLAS on the `Float` weights is as fast (Performance.md).
         case forwardAndBackward
         /// The forward product only: one more copy; the input gradient goes through BLAS.
         case forward
-        /// No copies: every product through BLAS.
+        /// No copies: every product through BLAS, on the weights as they are (the default).
         case none
     }
 
@@ -29,9 +32,9 @@ public struct TrainingMemory: Sendable, Equatable {
         self.packing = packing
     }
 
-    /// Every activation kept and both packed copies: the fastest step, the most memory.
-    public static let fastest = TrainingMemory(recomputesActivations: false, packing: .forwardAndBackward)
-    /// Activations recomputed and one packed copy: about a third of the memory of ``fastest`` on
-    /// a real model, for a slower step.
-    public static let lean = TrainingMemory(recomputesActivations: true, packing: .forward)
+    /// Every activation kept, the frozen weights as they are (one copy): the fastest step.
+    public static let fastest = TrainingMemory(recomputesActivations: false, packing: .none)
+    /// Activations recomputed: about a quarter of the memory of ``fastest`` on a real model, for a
+    /// step about a third slower.
+    public static let lean = TrainingMemory(recomputesActivations: true, packing: .none)
 }

@@ -3,8 +3,8 @@ import Foundation
 import Tensor
 import Transformer
 
-/// The model shapes shared with the PyTorch + PEFT reference scripts (`shared/anchors/configs.json`),
-/// so `peft bench` and the anchors measure the same work.
+/// The model shapes shared with the PyTorch + PEFT scripts of `Benchmarks/` (`Benchmarks/shapes.json`),
+/// so `peft bench` and those scripts measure the same work.
 enum BenchShape: String, ExpressibleByArgument, CaseIterable {
     case small, base, smollm2
 
@@ -46,9 +46,9 @@ enum BenchShape: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// The model a benchmark runs: a shape of ``BenchShape`` with random weights, or a pretrained model
-/// (a Hugging Face folder or a `.gguf` file) given by `--model`, as the anchors' `--model DIR`.
+/// (a Hugging Face folder or a `.gguf` file) given by `--model`, as the scripts' `--model DIR`.
 struct BenchModelOptions: ParsableArguments {
-    @Option(help: "Model shape with random weights: small, base or smollm2 (shared/anchors/configs.json).")
+    @Option(help: "Model shape with random weights: small, base or smollm2 (Benchmarks/shapes.json).")
     var config: BenchShape?
 
     @Option(help: "A pretrained model instead of a shape: a Hugging Face folder or a .gguf file.")
@@ -70,7 +70,7 @@ struct BenchModelOptions: ParsableArguments {
         return try LlamaModel(randomWithConfig: (config ?? shape).config(), seed: 0, trainable: trainable)
     }
 
-    /// The training batch: the shape's, or 16 × 128 for a pretrained model (as the anchors).
+    /// The training batch: the shape's, or 16 × 128 for a pretrained model (as `Benchmarks/torch_train.py`).
     func batch(default shape: BenchShape) -> (rows: Int, sequence: Int) {
         model == nil ? (config ?? shape).batch : BenchShape.smollm2.batch
     }

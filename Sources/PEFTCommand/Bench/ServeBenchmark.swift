@@ -5,13 +5,13 @@ import Tensor
 import Transformer
 
 /// `peft bench serve`: multi-tenant greedy generation through the ``ServingEngine``, as
-/// `shared/anchors/torch_peft_serve.py` measures PyTorch + PEFT.
+/// `Benchmarks/torch_serve.py` measures PyTorch + PEFT.
 struct ServeBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Generated tokens/s and time to first token with one adapter per tenant in a shared batch.")
 
-    /// Settings of the anchor's adapters (`torch_peft_serve.py`) where they differ from the methods' defaults.
+    /// Settings of the anchor's adapters (`Benchmarks/torch_serve.py`) where they differ from the methods' defaults.
     static let anchorSettings = ["lora": #"target_modules=["q_proj","k_proj","v_proj","o_proj"]"#]
 
     @OptionGroup var modelOptions: BenchModelOptions
@@ -81,7 +81,7 @@ struct ServeBenchmark: AsyncParsableCommand {
         }
     }
 
-    /// A tenant's adapter with non-trivial weights (as `torch_peft_serve.py` uses `init_lora_weights=False`).
+    /// A tenant's adapter with non-trivial weights (as `Benchmarks/torch_serve.py` uses `init_lora_weights=False`).
     static func makeAdapter(_ method: String, settings: Data, model: LlamaModel, seed: UInt64) throws -> any Adapter {
         let adapter = try AdapterMethodOptions.registry.makeAdapter(method: method, for: model, settings: settings, seed: seed)
         var generator = SeededGenerator(seed: seed &+ 1000)

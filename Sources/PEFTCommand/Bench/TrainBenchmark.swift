@@ -12,7 +12,7 @@ import Transformer
 struct TrainBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Tokens/s of a training step (forward, backward, AdamW) per method, as shared/anchors/torch_peft_train.py.")
+        abstract: "Tokens/s of a training step (forward, backward, AdamW) per method, as Benchmarks/torch_train.py measures PyTorch + PEFT.")
 
     @OptionGroup var modelOptions: BenchModelOptions
 
@@ -26,19 +26,24 @@ struct TrainBenchmark: ParsableCommand {
     @Option(help: "Timed steps (after two warm-up steps).")
     var steps = 8
 
+    @Option(help: ArgumentHelp(
+        "Rows per forward and backward pass: the step's rows in micro-batches of this many, gradients added (peft train's --batch-size with --gradient-accumulation; default: the whole batch at once).",
+        valueName: "rows"))
+    var microBatch: Int?
+
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
-    @Flag(inversion: .prefixedNo, help: "Pack the frozen weights for the step's products, as training does (--no-pack runs them through BLAS).")
-    var pack = true
+    @Flag(inversion: .prefixedNo, help: "Pack the frozen weights for both of the step's products (two more copies; training does not by default, --no-pack runs them through BLAS as it does).")
+    var pack = false
 
-    @Flag(help: "Pack the frozen weights for the forward product only (one copy instead of two).")
+    @Flag(help: "Pack the frozen weights for the forward product only (one more copy).")
     var packForwardOnly = false
 
     @Flag(help: "Keep only each layer's input and recompute the layer in the backward pass (less memory, slower).")
     var recomputeActivations = false
 
-    @Flag(help: "The memory-lean setting of peft train --lean: --recompute-activations --pack-forward-only.")
+    @Flag(help: "The memory-lean setting of peft train --lean: --recompute-activations.")
     var lean = false
 
     @Flag(inversion: .prefixedNo, help: "Attention's products against operands packed once per head (--no-pack-attention runs them through BLAS).")
@@ -49,6 +54,7 @@ struct TrainBenchmark: ParsableCommand {
 
     func validate() throws {
         guard steps > 0 else { throw ValidationError("--steps must be positive") }
+        if let microBatch, microBatch < 1 { throw ValidationError("--micro-batch must be at least 1 row") }
         try validateBenchMethod(method, settings: settings, baseline: "full")
     }
 
@@ -60,7 +66,7 @@ struct TrainBenchmark: ParsableCommand {
         let adapter = try makeAdapter(for: model)
         adapter?.isTraining = true
         let recompute = recomputeActivations || lean
-        if pack { try model.packFrozenWeights(inputGradient: !(packForwardOnly || lean)) }
+        if pack || packForwardOnly { try model.packFrozenWeights(inputGradient: !packForwardOnly) }
         Attention.packsOperandsWhereFast = packAttention
         let groups = adapter?.parameterGroups(weightDecay: 0)
             ?? [ParameterGroup(model.namedParameters.map(\.variable), weightDecay: 0)]
@@ -70,6 +76,15 @@ struct TrainBenchmark: ParsableCommand {
         let batch = try BenchShape.randomBatch(rows: rows, sequence: sequence, vocabularySize: modelConfig.vocabSize)
         // Position t predicts token t + 1; the last position of each row has no target.
         let targets = (0..<(rows * sequence)).map { $0 % sequence == sequence - 1 ? CrossEntropy.ignoredTarget : batch.tokens[$0 + 1] }
+        // Micro-batches of whole rows; each one's mean loss is back-propagated weighted by its share
+        // of the step's targets, so the gradients add up to the whole batch's.
+        let rowsPerPass = min(microBatch ?? rows, rows)
+        let passes = try stride(from: 0, to: rows, by: rowsPerPass).map { first -> (TokenBatch, [Int], Float) in
+            let last = min(first + rowsPerPass, rows)
+            let tokens = (first..<last).map { Array(batch.tokens[$0 * sequence..<($0 + 1) * sequence]) }
+            let share = Float(last - first) / Float(rows)
+            return (try TokenBatch(rows: tokens), Array(targets[first * sequence..<last * sequence]), share)
+        }
 
         // The sgemm rate is measured before and after the steps and the higher one kept, so that
         // another process busy during one of the two does not set the reference.
@@ -78,11 +93,15 @@ struct TrainBenchmark: ParsableCommand {
         var loss: Float = 0
         for step in 0..<(steps + 2) {
             let time = try Timing.seconds {
-                let lossNode = try model.loss(batch, adapter: adapter, targets: targets, recomputingLayers: recompute)
-                try lossNode.backward()
+                var total: Float = 0
+                for (passBatch, passTargets, share) in passes {
+                    let lossNode = try model.loss(passBatch, adapter: adapter, targets: passTargets, recomputingLayers: recompute)
+                    try lossNode.backward(seed: Tensor(scalar: share))
+                    total += (lossNode.value.scalar ?? .nan) * share
+                }
                 try optimizer.step()
                 optimizer.zeroGradients()
-                loss = lossNode.value.scalar ?? .nan
+                loss = total
             }
             if step >= 2 { times.append(time) }
         }
@@ -102,13 +121,20 @@ struct TrainBenchmark: ParsableCommand {
                 sgemmPeakGflopsPerS: FiniteOrNull(Timing.rounded(reference.gflopsPerSecond, places: 1)),
                 peakShare: FiniteOrNull(Timing.rounded(share, places: 3)), loss: FiniteOrNull(Timing.rounded(Double(loss), places: 4)),
                 blasCore: BLAS.coreName, blasThreads: BLAS.threadCount, workers: Parallel.workerCount,
-                peakRssMb: Timing.rounded(ServeBenchmark.peakResidentMegabytes()), recompute: recompute, loadAverage: load))
+                peakRssMb: Timing.rounded(ServeBenchmark.peakResidentMegabytes()), recompute: recompute,
+                microBatch: rowsPerPass, packing: packingLabel, loadAverage: load))
         } else {
-            print("train \(label) \(summary): batch \(rows) × seq \(sequence), \(trainable) trainable")
+            print("train \(label) \(summary): batch \(rows) × seq \(sequence)\(rowsPerPass < rows ? " in micro-batches of \(rowsPerPass) rows" : ""), \(trainable) trainable, frozen weights packed: \(packingLabel)")
             print("  median step \(String(format: "%.1f", seconds * 1000)) ms over \(steps) steps, \(Int(tokensPerSecond)) tokens/s, loss \(String(format: "%.4f", loss)), peak RSS \(Int(ServeBenchmark.peakResidentMegabytes())) MB\(recompute ? " (activations recomputed)" : "")")
             print("  \(String(format: "%.2f", work.flops / 1e9)) GFLOP per step (\(work.formula)): \(String(format: "%.1f", achieved)) GFLOP/s, \(String(format: "%.0f", share * 100)) % of the sgemm peak measured now (\(String(format: "%.1f", reference.gflopsPerSecond)) GFLOP/s, \(reference.shape))")
             print("  OpenBLAS core \(BLAS.coreName), \(BLAS.threadCount) thread per call, products split over \(Parallel.workerCount) workers; OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"); load average \(load)")
         }
+    }
+
+    /// The packed copies of the frozen weights, as printed.
+    private var packingLabel: String {
+        guard pack || packForwardOnly, PackedMatrix.isFast else { return "none" }
+        return packForwardOnly ? "forward" : "forward and backward"
     }
 
     /// The adapter timed (`nil` for full fine-tuning): the method's defaults, which are the
@@ -133,7 +159,7 @@ private struct TrainOutput: Encodable {
     let stepS: Double, tokensPerS: Double, gflops: Double, gflopsPerS: Double
     let sgemmPeakGflopsPerS: FiniteOrNull<Double>, peakShare: FiniteOrNull<Double>, loss: FiniteOrNull<Double>
     let blasCore: String, blasThreads: Int, workers: Int
-    let peakRssMb: Double, recompute: Bool, loadAverage: Double
+    let peakRssMb: Double, recompute: Bool, microBatch: Int, packing: String, loadAverage: Double
 }
 
 /// The estimated floating-point work of one training step, counting the matrix products only

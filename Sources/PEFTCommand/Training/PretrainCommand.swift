@@ -21,7 +21,7 @@ struct PretrainCommand: ParsableCommand {
 
     /// The model shapes the command knows.
     enum Size: String, ExpressibleByArgument, CaseIterable {
-        /// Width 256, 4 layers (the anchors' `small` shape): about 4.2 M parameters with a 2,048-token vocabulary.
+        /// Width 256, 4 layers (`peft bench`'s `small` shape): about 4.2 M parameters with a 2,048-token vocabulary.
         case bundled
         /// Width 384, 6 layers: about 12 M parameters, three times the bundled model.
         case large

@@ -51,7 +51,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Stop after N evaluations without improvement, keeping the best weights.") var earlyStopping: Int?
     @Option(help: "Write a resumable checkpoint every N steps.") var checkpointEvery: Int?
     @Flag(help: "Resume from the latest checkpoint in OUT/checkpoints.") var resume = false
-    @Flag(help: "Use less memory for a slower step: recompute each layer's activations in the backward pass and pack the frozen weights for the forward product only (same results).")
+    @Flag(help: "Use less memory for a slower step: recompute each layer's activations in the backward pass (same results; --batch-size with --gradient-accumulation is the other way to keep less).")
     var lean = false
     @Flag(help: "Print the training report as JSON at the end.") var json = false
     @Option(help: ArgumentHelp(

@@ -1,6 +1,6 @@
 """Writes expected.json: what transformers and tokenizers make of the bundled base model.
 
-Run from the repository root with the reference venv (see shared/anchors/README.md):
+Run from the repository root with the reference venv (see Benchmarks/README.md):
 
     python Tests/TransformerTests/Fixtures/bundled-base/make_bundled_base_fixture.py
 
