@@ -40,17 +40,20 @@ public enum Parallel {
             return
         }
         let ran = WorkerPool.shared?.run(chunks: chunks) { chunk in
-            asWorker { body(chunk * count / chunks..<(chunk + 1) * count / chunks) }
+            asWorker { body(Self.range(of: chunk, chunks: chunks, count: count)) }
         } ?? false
         guard !ran else { return }
         withoutActuallyEscaping(body) { body in
             let task = UncheckedSendable(body)
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                let start = chunk * count / chunks
-                let end = (chunk + 1) * count / chunks
-                asWorker { task.value(start..<end) }
+                asWorker { task.value(Self.range(of: chunk, chunks: chunks, count: count)) }
             }
         }
+    }
+
+    /// The items of chunk `chunk` of `chunks` over `0..<count`, whichever thread runs it.
+    private static func range(of chunk: Int, chunks: Int, count: Int) -> Range<Int> {
+        chunk * count / chunks..<(chunk + 1) * count / chunks
     }
 
     /// Whether the current thread is running a chunk of ``forEach(_:minimumChunk:_:)`` (or is inside

@@ -65,7 +65,7 @@ final class WorkerPool: @unchecked Sendable {
                 pthread_cond_broadcast(condition)
                 pthread_mutex_unlock(mutex)
             }
-            runClaimed(generation: current, body: chunk)
+            runClaimed(generation: current)
             var spins = 0
             while remaining.load(ordering: .acquiring) > 0 {
                 spins += 1
@@ -75,10 +75,12 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Claims and runs chunks of loop `generation` until none is left to claim.
-    private func runClaimed(generation: Int, body: (Int) -> Void) {
+    /// Claims and runs chunks of loop `generation` until none is left to claim. The body is read
+    /// only once a chunk is claimed: the caller cannot publish another loop (or clear this one's
+    /// body) before that chunk has finished.
+    private func runClaimed(generation: Int) {
         while let index = claim(generation: generation) {
-            body(index)
+            body?(index)
             remaining.subtract(1, ordering: .releasing)
         }
     }
@@ -120,12 +122,7 @@ final class WorkerPool: @unchecked Sendable {
                     word = state.load(ordering: .acquiring)
                 }
                 seen = Self.unpack(word).generation
-                while let index = claim(generation: seen) {
-                    // The body is the published loop's: the caller cannot publish another until
-                    // this chunk has finished.
-                    body?(index)
-                    remaining.subtract(1, ordering: .releasing)
-                }
+                runClaimed(generation: seen)
             }
         }
     }

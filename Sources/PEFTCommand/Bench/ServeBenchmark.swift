@@ -11,7 +11,7 @@ struct ServeBenchmark: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Generated tokens/s and time to first token with one adapter per tenant in a shared batch.")
 
-    /// Settings of the anchor's adapters (`Benchmarks/torch_serve.py`) where they differ from the methods' defaults.
+    /// Settings of the PyTorch script's adapters (`Benchmarks/torch_serve.py`) where they differ from the methods' defaults.
     static let anchorSettings = ["lora": #"target_modules=["q_proj","k_proj","v_proj","o_proj"]"#]
 
     @OptionGroup var modelOptions: BenchModelOptions
