@@ -4,19 +4,25 @@ import Foundation
 /// A small parallel-for for the loops BLAS does not cover (element-wise kernels, attention rows).
 public enum Parallel {
     /// The number of worker threads `forEach` splits work across: `PEFT_THREADS` from the
-    /// environment when it is a positive integer, otherwise the active processor count shared
+    /// environment when it is an integer in `1...maximumWorkerCount`, otherwise the active
+    /// processor count shared
     /// among the ranks an MPI launcher runs on this machine (`OMPI_COMM_WORLD_LOCAL_SIZE`, at
     /// least one each). Read once, at first use. (BLAS runs one thread per call; products are
     /// split across these workers.)
     public static let workerCount = threadCount(environment: ProcessInfo.processInfo.environment)
 
+    /// The most worker threads `PEFT_THREADS` may ask for (a loop's chunk count must also fit the
+    /// worker pool's 16-bit field).
+    public static let maximumWorkerCount = 1_024
+
     /// The worker count `environment` asks for (see ``workerCount``).
     static func threadCount(environment: [String: String]) -> Int {
-        if let value = environment["PEFT_THREADS"], let count = Int(value.trimmingCharacters(in: .whitespaces)), count > 0 {
+        if let value = environment["PEFT_THREADS"], let count = Int(value.trimmingCharacters(in: .whitespaces)),
+           (1...maximumWorkerCount).contains(count) {
             return count
         }
         let localRanks = environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) }.map { max(1, $0) } ?? 1
-        return max(1, ProcessInfo.processInfo.activeProcessorCount / localRanks)
+        return min(maximumWorkerCount, max(1, ProcessInfo.processInfo.activeProcessorCount / localRanks))
     }
 
     /// Runs `body` over disjoint sub-ranges that cover `0..<count`, in parallel when the work is

@@ -5,12 +5,13 @@ import Testing
 
 @Suite("Parallel: worker count and chunking")
 struct ParallelTests {
-    @Test("PEFT_THREADS sets the worker count when it is a positive integer; otherwise the processor count")
+    @Test("PEFT_THREADS sets the worker count when it is an integer in 1...1024; otherwise the processor count")
     func threadCountFromEnvironment() {
         let processors = max(1, ProcessInfo.processInfo.activeProcessorCount)
         #expect(Parallel.threadCount(environment: ["PEFT_THREADS": "3"]) == 3)
         #expect(Parallel.threadCount(environment: ["PEFT_THREADS": " 1 "]) == 1)
-        for bad in ["0", "-2", "two", "", "1.5"] {
+        #expect(Parallel.threadCount(environment: ["PEFT_THREADS": "1024"]) == 1024)
+        for bad in ["0", "-2", "two", "", "1.5", "1025", "100000"] {
             #expect(Parallel.threadCount(environment: ["PEFT_THREADS": bad]) == processors, "\(bad)")
         }
         #expect(Parallel.threadCount(environment: [:]) == processors)

@@ -35,6 +35,6 @@ public struct TrainingMemory: Sendable, Equatable {
     /// Every activation kept, the frozen weights as they are (one copy): the fastest step.
     public static let fastest = TrainingMemory(recomputesActivations: false, packing: .none)
     /// Activations recomputed: about a quarter of the memory of ``fastest`` on a real model, for a
-    /// step about a third slower.
+    /// step a quarter to a third slower.
     public static let lean = TrainingMemory(recomputesActivations: true, packing: .none)
 }
