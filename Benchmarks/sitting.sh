@@ -23,7 +23,6 @@ M=${MODEL:-.models/SmolLM2-135M-Instruct.Q4_1.gguf}
 [ -x "$P" ] || { echo "build first: swift build -c release --product peft" >&2; exit 1; }
 torch() { [ -n "$T" ] && "$T" "$@" 2>/dev/null | sed 's/^/TORCH /' || true; }
 part() { [[ " $PARTS " == *" $1 "* ]]; }
-rss() { /usr/bin/time -f "peak_rss_kb %M" "$@" 2>&1 | grep -v '^ *$' || true; }
 
 echo "== $(date -u +%FT%H:%M:%S) load $(cut -d' ' -f1 /proc/loadavg), $(nproc) cores"
 echo "== cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
@@ -56,7 +55,7 @@ for round in $(seq "$ROUNDS"); do
     $P bench train --model "$M" --method lora --steps 3 --no-peak --lean --json
     [ -n "${HF:-}" ] && torch "$B/torch_train.py" --model "$HF" lora prompt prefix --steps 5
     for batch in 1 8; do
-      rss $P bench serve --model "$M" --method base --tenants 1 --batch $batch --json
+      $P bench serve --model "$M" --method base --tenants 1 --batch $batch --bandwidth --json
       [ -n "${HF:-}" ] && torch "$B/torch_decode.py" --model "$HF" --batch $batch
     done
     for method in lora iapt; do $P bench serve --model "$M" --method $method --tenants 8 --json; done

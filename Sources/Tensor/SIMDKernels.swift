@@ -59,6 +59,12 @@ enum SIMDKernels {
             : peft_exp_sum_avx2(values, output, count, shift, scale)
     }
 
+    /// `Σ values[i]` over `count` floats, in 32 interleaved partial sums (the same order on every path).
+    @inline(__always)
+    static func sum(_ values: UnsafePointer<Float>, count: Int, portable: Bool = !hasAVX2) -> Float {
+        portable ? peft_sum_portable(values, count) : peft_sum_avx2(values, count)
+    }
+
     /// SwiGLU, `out = g · σ(g) · u`, over `count` floats.
     @inline(__always)
     static func swiGLUForward(

@@ -69,4 +69,21 @@ struct SIMDKernelTests {
             }
         }
     }
+
+    @Test("Sums: the vector body, the tail and their boundaries, bit-identical across compilations", arguments: variants)
+    func sum(portable: Bool) {
+        for count in [0, 1, 7, 31, 32, 33, 64, 100, 1_027] {
+            let values = randomTensor([max(1, count)], seed: UInt64(count)).scalars
+            let total = SIMDKernels.sum(values, count: count, portable: portable)
+            let exact = values.prefix(count).reduce(0.0) { $0 + Double($1) }
+            #expect(abs(Double(total) - exact) <= 1e-5 * Double(max(1, count)), "count \(count)")
+            #expect(total == SIMDKernels.sum(values, count: count, portable: true), "count \(count)")
+        }
+    }
+
+    @Test("The streaming read reports a finite, positive rate")
+    func streamingRead() {
+        let rate = MemoryBandwidth.streamingRead(megabytes: 16, passes: 2)
+        #expect(rate.isFinite && rate > 0)
+    }
 }

@@ -89,4 +89,10 @@ float peft_exp_sum_avx2(const float *values, float *out, long count, float shift
 /// ``peft_exp_sum_avx2`` for any CPU.
 float peft_exp_sum_portable(const float *values, float *out, long count, float shift, float scale);
 
+/// `Σ_i values[i]` over `count` floats (summed in 32 interleaved partial sums, then the tail).
+float peft_sum_avx2(const float *values, long count);
+
+/// ``peft_sum_avx2`` for any CPU (the same order of additions).
+float peft_sum_portable(const float *values, long count);
+
 #endif

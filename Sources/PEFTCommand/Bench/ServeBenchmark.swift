@@ -25,6 +25,9 @@ struct ServeBenchmark: AsyncParsableCommand {
     @Option(help: "Prompt length in tokens.") var promptLen = 64
     @Option(help: "Generated tokens per request.") var newTokens = 32
     @Option(help: "Timed repetitions after one warm-up.") var repeats = 3
+    @Flag(help: ArgumentHelp(
+        "Also measure the machine's streaming-read bandwidth (a 512 MB buffer, after the peak RSS is read) and the share of it decoding reaches."))
+    var bandwidth = false
     @Flag(help: "Print one JSON object instead of text.") var json = false
 
     func validate() throws {
@@ -38,6 +41,7 @@ struct ServeBenchmark: AsyncParsableCommand {
         let rows = max(batch, tenants)
         let model = try modelOptions.load(default: .base)
         let modelConfig = model.config
+        let weightBytesPerStep = Self.weightBytesPerStep(model)
         let label = modelOptions.label(default: .base)
         let (method, tenants, promptLen, newTokens) = (self.method, self.tenants, self.promptLen, self.newTokens)
         let engine = try ServingEngine(model: model, maximumBatch: rows, cacheCapacity: promptLen + newTokens + 32)
@@ -70,15 +74,38 @@ struct ServeBenchmark: AsyncParsableCommand {
         let tokensPerSecond = Double(rows * newTokens) / seconds
         let ttft = Timing.median(firstTokens) * 1000
         let peak = Self.peakResidentMegabytes()
+        let decoding = Self.decodingRate(rows: rows, newTokens: newTokens, seconds: seconds, ttftSeconds: ttft / 1000)
+        let weightGBPerSecond = decoding / Double(rows) * Double(weightBytesPerStep) / 1e9
+        let streaming = bandwidth ? MemoryBandwidth.streamingRead() : nil
         if json {
             try JSONOutput.printLine(ServeOutput(
                 method: method, config: label, batch: rows, tenants: method == "base" ? 1 : tenants, promptLen: promptLen,
                 newTokens: newTokens, seconds: Timing.rounded(seconds, places: 3),
-                generatedTokensPerS: Timing.rounded(tokensPerSecond), ttftMs: Timing.rounded(ttft), peakRssMb: Timing.rounded(peak)))
+                generatedTokensPerS: Timing.rounded(tokensPerSecond), ttftMs: Timing.rounded(ttft),
+                decodeTokensPerS: Timing.rounded(decoding), weightGbPerS: Timing.rounded(weightGBPerSecond),
+                streamingReadGbPerS: streaming.map { Timing.rounded($0) },
+                bandwidthShare: streaming.map { Timing.rounded(weightGBPerSecond / $0, places: 3) }, peakRssMb: Timing.rounded(peak)))
         } else {
             print("serve \(method) on \(label): \(rows) requests, \(method == "base" ? 1 : tenants) tenants, prompt \(promptLen), \(newTokens) new tokens: "
                   + String(format: "%.1f generated tokens/s, time to first token %.0f ms, peak RSS %.0f MB", tokensPerSecond, ttft, peak))
+            print(String(format: "  decoding after the first token: %.1f tokens/s, reading the weights at %.1f GB/s", decoding, weightGBPerSecond)
+                  + (streaming.map { String(format: ", %.0f %% of the %.1f GB/s a streaming read reaches", 100 * weightGBPerSecond / $0, $0) } ?? ""))
         }
+    }
+
+    /// Generated tokens per second after the first token of each request, `(newTokens − 1) · rows`
+    /// over the time after the first token (`0` when that time is not positive).
+    static func decodingRate(rows: Int, newTokens: Int, seconds: Double, ttftSeconds: Double) -> Double {
+        let decodingSeconds = seconds - ttftSeconds
+        return decodingSeconds > 0 ? Double((newTokens - 1) * rows) / decodingSeconds : 0
+    }
+
+    /// The bytes of weights one decoding step reads: every layer's weights, the final norm and the
+    /// LM head (the embedding matrix when tied), as `Float`; an untied embedding is only gathered
+    /// (one row per token) and is not counted. The KV cache's reads are not counted either.
+    static func weightBytesPerStep(_ model: LlamaModel) -> Int {
+        let gathered = model.config.tieWordEmbeddings ? 0 : model.embedTokens.value.count
+        return (model.parameterCount - gathered) * MemoryLayout<Float>.stride
     }
 
     /// A tenant's adapter with non-trivial weights (as `Benchmarks/torch_serve.py` uses `init_lora_weights=False`).
@@ -105,5 +132,10 @@ private struct ServeOutput: Encodable {
     let impl = "swift-peft"
     let method: String, config: String
     let batch: Int, tenants: Int, promptLen: Int, newTokens: Int
-    let seconds: Double, generatedTokensPerS: Double, ttftMs: Double, peakRssMb: Double
+    let seconds: Double, generatedTokensPerS: Double, ttftMs: Double
+    /// Tokens after each request's first over the time after it; the weights' bytes read per second then.
+    let decodeTokensPerS: Double, weightGbPerS: Double
+    /// With `--bandwidth`: the streaming-read rate and the share of it the decoding's weight reads reach.
+    let streamingReadGbPerS: Double?, bandwidthShare: Double?
+    let peakRssMb: Double
 }
