@@ -5,9 +5,8 @@ import Foundation
 public enum Parallel {
     /// The number of worker threads `forEach` splits work across: `PEFT_THREADS` from the
     /// environment when it is an integer in `1...maximumWorkerCount`, otherwise the active
-    /// processor count shared
-    /// among the ranks an MPI launcher runs on this machine (`OMPI_COMM_WORLD_LOCAL_SIZE`, at
-    /// least one each). Read once, at first use. (BLAS runs one thread per call; products are
+    /// processor count shared among the ranks an MPI launcher runs on this machine
+    /// (`OMPI_COMM_WORLD_LOCAL_SIZE`, at least one each). Read once, at first use. (BLAS runs one thread per call; products are
     /// split across these workers.)
     public static let workerCount = threadCount(environment: ProcessInfo.processInfo.environment)
 
