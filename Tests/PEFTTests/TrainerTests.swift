@@ -3,7 +3,7 @@ import Testing
 import Tensor
 import Autograd
 import Transformer
-import PEFT
+@testable import PEFT
 
 @Suite("Trainer: loss, reproducibility, accumulation, stopping")
 struct TrainerTests {
@@ -44,26 +44,66 @@ struct TrainerTests {
         #expect(different > 0)
     }
 
-    @Test("Accumulating 2 micro-batches of 2 equals one batch of 4 (token-weighted losses)")
-    func accumulationEqualsLargeBatch() throws {
-        func run(batchSize: Int, accumulation: Int) throws -> ([String: [Float]], [TrainingStepRecord]) {
-            let model = try byteBackbone()
-            let adapter = try memorisingLoRA(model)
-            try perturb(adapter, seed: 8, scale: 0.1)
-            let options = TrainingOptions(
-                epochs: 2, batchSize: batchSize, gradientAccumulationSteps: accumulation, learningRate: 1e-2,
-                warmupFraction: 0, maxGradientNorm: 1, seed: 3)
-            let report = try Trainer(model: model, adapter: adapter, options: options).train(on: try byteEncoder().encode(animalSounds))
-            return (snapshot(adapter), report.history)
-        }
-        let (accumulated, accumulatedHistory) = try run(batchSize: 2, accumulation: 2)
-        let (single, singleHistory) = try run(batchSize: 4, accumulation: 1)
-        #expect(accumulatedHistory.count == 4 && singleHistory.count == 4)
-        for (a, b) in zip(accumulatedHistory, singleHistory) {
+    /// Two epochs of a perturbed memorising LoRA on ``animalSounds`` (4 examples a step): its weights
+    /// and step records.
+    static func trainLoRA(
+        batchSize: Int, accumulation: Int, groupsByLength: Bool = false
+    ) throws -> ([String: [Float]], [TrainingStepRecord]) {
+        let model = try byteBackbone()
+        let adapter = try memorisingLoRA(model)
+        try perturb(adapter, seed: 8, scale: 0.1)
+        let options = TrainingOptions(
+            epochs: 2, batchSize: batchSize, gradientAccumulationSteps: accumulation, learningRate: 1e-2,
+            warmupFraction: 0, maxGradientNorm: 1, seed: 3, groupsByLength: groupsByLength)
+        let report = try Trainer(model: model, adapter: adapter, options: options).train(on: try byteEncoder().encode(animalSounds))
+        return (snapshot(adapter), report.history)
+    }
+
+    /// Expects two runs of ``trainLoRA(batchSize:accumulation:groupsByLength:)`` to take the same 4
+    /// steps: losses and final weights within 1e-5, the same learning rates.
+    static func expectSameRun(
+        _ first: ([String: [Float]], [TrainingStepRecord]), _ second: ([String: [Float]], [TrainingStepRecord])
+    ) {
+        #expect(first.1.count == 4 && second.1.count == 4)
+        for (a, b) in zip(first.1, second.1) {
             #expect(abs(a.loss - b.loss) < 1e-5 && a.learningRate == b.learningRate, "\(a) vs \(b)")
         }
-        let difference = largestDifference(accumulated, single)
+        let difference = largestDifference(first.0, second.0)
         #expect(difference < 1e-5, "largest weight difference \(difference)")
+    }
+
+    @Test("Accumulating 2 micro-batches of 2 equals one batch of 4 (token-weighted losses)")
+    func accumulationEqualsLargeBatch() throws {
+        try Self.expectSameRun(Self.trainLoRA(batchSize: 2, accumulation: 2), Self.trainLoRA(batchSize: 4, accumulation: 1))
+    }
+
+    @Test("Grouping by length reorders each step's examples shortest first and leaves the step as it was")
+    func groupingByLength() throws {
+        let examples = try byteEncoder().encode(animalSounds)
+        let drawn = Array(examples.indices.reversed())
+        let grouped = Trainer.stepOrder(drawn, of: examples, groupsByLength: true)
+        #expect(Trainer.stepOrder(drawn, of: examples, groupsByLength: false) == drawn)
+        #expect(grouped.sorted() == drawn.sorted())
+        for (a, b) in zip(grouped, grouped.dropFirst()) {
+            let (lengthA, lengthB) = (examples[a].tokens.count, examples[b].tokens.count)
+            #expect(lengthA < lengthB || (lengthA == lengthB && drawn.firstIndex(of: a)! < drawn.firstIndex(of: b)!))
+        }
+        #expect(Set(examples.map(\.tokens.count)).count > 1, "the examples must differ in length for this test to mean anything")
+
+        try Self.expectSameRun(
+            Self.trainLoRA(batchSize: 1, accumulation: 4, groupsByLength: true), Self.trainLoRA(batchSize: 4, accumulation: 1))
+    }
+
+    @Test("Options round-trip through JSON; files from before groups_by_length read it as false")
+    func optionsFiles() throws {
+        let options = TrainingOptions(epochs: 2, batchSize: 4, gradientAccumulationSteps: 3, seed: 7, groupsByLength: true)
+        let encoded = try JSONEncoder().encode(options)
+        #expect(try JSONDecoder().decode(TrainingOptions.self, from: encoded) == options)
+        var object = try #require(JSONSerialization.jsonObject(with: encoded) as? [String: Any])
+        #expect(object["groups_by_length"] as? Bool == true)
+        object["groups_by_length"] = nil
+        let older = try JSONDecoder().decode(TrainingOptions.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(!older.groupsByLength && older.batchSize == 4 && older.gradientAccumulationSteps == 3 && older.seed == 7)
     }
 
     @Test("The progress callback sees every step and can stop training")

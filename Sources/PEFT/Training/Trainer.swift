@@ -148,7 +148,7 @@ public final class Trainer {
             if order.epoch != epoch {
                 order = (epoch, ExampleOrder.indices(count: examples.count, epoch: epoch, seed: options.seed, shuffled: options.shuffle))
             }
-            let chosen = order.indices[plan.range(ofStepInEpoch: position)]
+            let chosen = Self.stepOrder(Array(order.indices[plan.range(ofStepInEpoch: position)]), of: examples, groupsByLength: options.groupsByLength)
             let starts = Array(stride(from: chosen.startIndex, to: chosen.endIndex, by: options.batchSize))
             let mine = try starts.indices.filter { $0 % group.size == group.rank }.map { index in
                 let start = starts[index]
@@ -464,6 +464,16 @@ public final class Trainer {
             example.tokens.forEach(mix)
         }
         return String(hash, radix: 16)
+    }
+
+    /// The order in which a step's drawn example indices are cut into micro-batches: as drawn, or
+    /// with `groupsByLength` by token count, shortest first and ties in drawing order (so the
+    /// order depends only on the draw, and a resumed run cuts the same micro-batches).
+    static func stepOrder(_ drawn: [Int], of examples: [EncodedExample], groupsByLength: Bool) -> [Int] {
+        guard groupsByLength else { return drawn }
+        return drawn.enumerated()
+            .sorted { (examples[$0.element].tokens.count, $0.offset) < (examples[$1.element].tokens.count, $1.offset) }
+            .map(\.element)
     }
 
     private static func seconds(_ duration: Duration) -> Double {

@@ -4,7 +4,9 @@ import Foundation
 /// The settings of a training run.
 ///
 /// One optimizer step consumes `batchSize × gradientAccumulationSteps` examples (fewer at the end
-/// of an epoch), as `gradientAccumulationSteps` micro-batches of `batchSize`. The defaults follow
+/// of an epoch), as `gradientAccumulationSteps` micro-batches of `batchSize`; with
+/// ``groupsByLength`` the step's examples are first ordered by length, so that each micro-batch
+/// pads to a length close to its own examples'. The defaults follow
 /// the IAPT paper's recipe (AdamW, learning rate 1e-4, 6 % linear warm-up, linear decay).
 public struct TrainingOptions: Sendable, Equatable, Codable {
     /// Passes over the training examples.
@@ -43,6 +45,12 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     /// Keep only the newest this many checkpoints, deleting older `checkpoint-<step>` folders;
     /// `nil` keeps all.
     public var checkpointsToKeep: Int?
+    /// Whether each step's examples are ordered by token count (shortest first, ties in drawing
+    /// order) before they are cut into micro-batches. The step's examples and its gradient are the
+    /// same either way (up to float rounding: the micro-batches sum in another grouping); what
+    /// changes is the padding, since a micro-batch pads every row to its longest. Worth it when
+    /// examples differ in length and a step has several micro-batches.
+    public var groupsByLength: Bool
 
     private enum CodingKeys: String, CodingKey {
         case epochs, maxSteps = "max_steps", batchSize = "batch_size", gradientAccumulationSteps = "gradient_accumulation_steps"
@@ -50,6 +58,7 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
         case maxGradientNorm = "max_gradient_norm", seed, shuffle, evaluateEvery = "evaluate_every"
         case earlyStoppingPatience = "early_stopping_patience", checkpointDirectory = "checkpoint_directory"
         case checkpointEvery = "checkpoint_every", checkpointsToKeep = "checkpoints_to_keep"
+        case groupsByLength = "groups_by_length"
     }
 
     /// Options with the given settings; see each property for its meaning.
@@ -58,7 +67,7 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
         learningRate: Float = 1e-4, warmupFraction: Float = 0.06, decay: LearningRateSchedule.Decay = .linear,
         weightDecay: Float = 0, maxGradientNorm: Float? = 1, seed: UInt64 = 0, shuffle: Bool = true,
         evaluateEvery: Int? = nil, earlyStoppingPatience: Int? = nil, checkpointDirectory: URL? = nil,
-        checkpointEvery: Int? = nil, checkpointsToKeep: Int? = nil
+        checkpointEvery: Int? = nil, checkpointsToKeep: Int? = nil, groupsByLength: Bool = false
     ) {
         self.epochs = epochs
         self.maxSteps = maxSteps
@@ -76,6 +85,31 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
         self.checkpointDirectory = checkpointDirectory
         self.checkpointEvery = checkpointEvery
         self.checkpointsToKeep = checkpointsToKeep
+        self.groupsByLength = groupsByLength
+    }
+
+    /// Decodes options as ``encode(to:)`` writes them; `groups_by_length` may be missing (files
+    /// written before it existed), meaning `false`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            epochs: try container.decode(Int.self, forKey: .epochs),
+            maxSteps: try container.decodeIfPresent(Int.self, forKey: .maxSteps),
+            batchSize: try container.decode(Int.self, forKey: .batchSize),
+            gradientAccumulationSteps: try container.decode(Int.self, forKey: .gradientAccumulationSteps),
+            learningRate: try container.decode(Float.self, forKey: .learningRate),
+            warmupFraction: try container.decode(Float.self, forKey: .warmupFraction),
+            decay: try container.decode(LearningRateSchedule.Decay.self, forKey: .decay),
+            weightDecay: try container.decode(Float.self, forKey: .weightDecay),
+            maxGradientNorm: try container.decodeIfPresent(Float.self, forKey: .maxGradientNorm),
+            seed: try container.decode(UInt64.self, forKey: .seed),
+            shuffle: try container.decode(Bool.self, forKey: .shuffle),
+            evaluateEvery: try container.decodeIfPresent(Int.self, forKey: .evaluateEvery),
+            earlyStoppingPatience: try container.decodeIfPresent(Int.self, forKey: .earlyStoppingPatience),
+            checkpointDirectory: try container.decodeIfPresent(URL.self, forKey: .checkpointDirectory),
+            checkpointEvery: try container.decodeIfPresent(Int.self, forKey: .checkpointEvery),
+            checkpointsToKeep: try container.decodeIfPresent(Int.self, forKey: .checkpointsToKeep),
+            groupsByLength: try container.decodeIfPresent(Bool.self, forKey: .groupsByLength) ?? false)
     }
 
     /// The values the settings may take (the command line checks its options against the same).
@@ -126,6 +160,7 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
          ("warmupFraction", "\(warmupFraction)"), ("decay", decay.rawValue), ("weightDecay", "\(weightDecay)"),
          ("maxGradientNorm", "\(maxGradientNorm.map { "\($0)" } ?? "none")"), ("seed", "\(seed)"), ("shuffle", "\(shuffle)"),
          ("evaluateEvery", "\(evaluateEvery.map(String.init) ?? "none")"),
-         ("earlyStoppingPatience", "\(earlyStoppingPatience.map(String.init) ?? "none")")]
+         ("earlyStoppingPatience", "\(earlyStoppingPatience.map(String.init) ?? "none")"),
+         ("groupsByLength", "\(groupsByLength)")]
     }
 }

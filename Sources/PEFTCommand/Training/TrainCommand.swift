@@ -41,6 +41,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Stop after this many optimizer steps.") var maxSteps: Int?
     @Option(help: "Examples per micro-batch (under mpirun: each rank's).") var batchSize = 8
     @Option(help: "Micro-batches per optimizer step.") var gradientAccumulation = 1
+    @Flag(help: "Order each step's examples by length before cutting them into micro-batches: the same step with less padding (with --gradient-accumulation above 1).")
+    var groupByLength = false
     @Option(help: "Peak learning rate.") var learningRate: Float = 1e-3
     @Option(help: "Fraction of the steps spent warming up.") var warmup: Float = 0.06
     @Option(help: "Decay after warm-up: linear, cosine or constant.") var decay = LearningRateSchedule.Decay.linear
@@ -107,7 +109,7 @@ struct TrainCommand: ParsableCommand {
             learningRate: learningRate, warmupFraction: warmup, decay: decay, weightDecay: weightDecay,
             maxGradientNorm: maxGradNorm > 0 ? maxGradNorm : nil, seed: seed, evaluateEvery: evaluateEvery,
             earlyStoppingPatience: earlyStopping, checkpointDirectory: checkpointEvery == nil && !resume ? nil : checkpoints,
-            checkpointEvery: checkpointEvery)
+            checkpointEvery: checkpointEvery, groupsByLength: groupByLength)
         let parallel = group.map { DataParallel(group: $0, reduction: reduction) } ?? .singleProcess
         let trainer = try Trainer(
             model: backbone, adapter: adapter, options: options, memory: lean ? .lean : .fastest, dataParallel: parallel)
