@@ -13,8 +13,9 @@ public enum MemoryBandwidth {
     /// the CPU has it (four independent 8-wide accumulators, so the loads, not the additions, bound
     /// the loop). `megabytes` is clamped to `1...maximumMegabytes`, `passes` to at least 1.
     ///
-    /// The buffer is allocated, written once, read and freed here: a caller that reports its peak
-    /// resident set reads it before.
+    /// The buffer is allocated, written once, moved to huge pages as a model's weights are
+    /// (``HugePages``), read and freed here: a caller that reports its peak resident set reads it
+    /// before.
     public static func streamingRead(megabytes: Int = 512, passes: Int = 5) -> Double {
         let count = min(max(1, megabytes), maximumMegabytes) * 1_000_000 / MemoryLayout<Float>.stride
         let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
@@ -22,6 +23,7 @@ public enum MemoryBandwidth {
         Parallel.forEach(count, minimumChunk: 1 << 16) { range in
             (buffer + range.lowerBound).initialize(repeating: 1, count: range.count)
         }
+        HugePages.advise(buffer, bytes: count * MemoryLayout<Float>.stride)
         let chunks = max(1, Parallel.workerCount)
         // One sum per chunk, written after each pass, so that no read can be dropped as unused.
         let sums = UnsafeMutablePointer<Float>.allocate(capacity: chunks)

@@ -15,6 +15,22 @@ func tinyModel(seed: UInt64 = 7, tied: Bool = false, trainable: Bool = false) th
 struct GenerationTests {
     let prompts = [[1, 5, 9, 12, 3], [7, 2], [30, 31, 32]]
 
+    @Test("Moving the weights onto huge pages changes no logit")
+    func hugePagesKeepLogits() throws {
+        let config = try LlamaConfig(
+            vocabSize: 4096, hiddenSize: 256, intermediateSize: 512, numHiddenLayers: 2, numAttentionHeads: 4,
+            numKeyValueHeads: 2, rmsNormEps: 1e-5, ropeTheta: 10_000, tieWordEmbeddings: false)
+        let model = try LlamaModel(randomWithConfig: config, seed: 4)
+        let batch = try TokenBatch(rows: [[1, 900, 4000, 17], [3, 2]], padding: .right, padToken: 0)
+        let before = try GradientMode.withoutGradients { try model(batch) }.value
+        let weights = model.weights
+        let collapsed = model.adviseHugePages()
+        #expect(collapsed % HugePages.size == 0)
+        #expect(model.weights == weights)
+        #expect(try GradientMode.withoutGradients { try model(batch) }.value == before)
+        print("huge pages: \(collapsed >> 20) MiB of the model's \((model.parameterCount * 4) >> 20) MiB")
+    }
+
     @Test("Cached decoding gives the same tokens as recomputing the whole sequence")
     func cachedEqualsUncached() throws {
         let model = try tinyModel()

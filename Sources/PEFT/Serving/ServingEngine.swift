@@ -142,7 +142,8 @@ public actor ServingEngine {
     }
 
     /// An engine over `model` (which must be frozen), decoding at most `maximumBatch` requests at once
-    /// with caches of `cacheCapacity` slots each.
+    /// with caches of `cacheCapacity` slots each. The engine moves the model's weights onto huge
+    /// pages (``LlamaModel/adviseHugePages()``): it decodes with them for as long as it serves.
     /// - Throws: ``ServingError/invalidSettings(_:)`` for non-positive sizes; ``ModelError`` if a cache cannot be made.
     public init(model: sending LlamaModel, maximumBatch: Int = 8, cacheCapacity: Int = 512) throws {
         guard maximumBatch > 0, cacheCapacity > 1 else {
@@ -157,6 +158,7 @@ public actor ServingEngine {
                 + "they may take; lower the batch or the capacity")
         }
         contextLength = model.config.maxPositionEmbeddings
+        model.adviseHugePages()
         self.model = model
         self.maximumBatch = maximumBatch
         self.cacheCapacity = cacheCapacity
