@@ -22,7 +22,8 @@ public enum HugePages {
     /// (`MADV_COLLAPSE`), which copies them into huge pages synchronously.
     ///
     /// Only whole aligned pages inside the range are touched. The bytes are unchanged; the cost is
-    /// a copy of the range (about 50 ms for 500 MB).
+    /// a copy of the range (0.2–1.8 s for 540 MB on a 2-core virtual machine, where fresh memory is
+    /// slow to touch).
     /// - Returns: the bytes collapsed into huge pages: 0 when no aligned huge page fits in the
     ///   range, off Linux, on kernels before 6.1 (which then collapse the marked pages in the
     ///   background, if `khugepaged` runs), or when transparent huge pages are disabled.
@@ -42,8 +43,9 @@ public enum HugePages {
     public static func advise(regions: [(start: UInt, bytes: Int)]) -> Int {
         var merged: [(start: UInt, end: UInt)] = []
         for region in regions.filter({ $0.bytes > 0 }).sorted(by: { $0.start < $1.start }) {
-            let end = region.start + UInt(region.bytes)
-            if let last = merged.last, region.start <= last.end + UInt(size) {
+            let (end, overflow) = region.start.addingReportingOverflow(UInt(region.bytes))
+            guard !overflow else { continue }
+            if let last = merged.last, region.start <= last.end &+ UInt(size) {
                 merged[merged.count - 1].end = max(last.end, end)
             } else {
                 merged.append((region.start, end))
@@ -55,8 +57,9 @@ public enum HugePages {
     private static func advise(address: UInt, bytes: Int) -> Int {
         #if os(Linux)
         let page = UInt(size)
-        let first = (address + page - 1) & ~(page - 1)
-        let end = (address + UInt(max(0, bytes))) & ~(page - 1)
+        let (last, overflow) = address.addingReportingOverflow(UInt(max(0, bytes)))
+        guard !overflow, address <= UInt.max - page else { return 0 }
+        let first = (address + page - 1) & ~(page - 1), end = last & ~(page - 1)
         guard end > first else { return 0 }
         _ = madvise(UnsafeMutableRawPointer(bitPattern: first), Int(end - first), MADV_HUGEPAGE)
         // Page by page, so that a page the kernel cannot collapse (a hole in the range, memory

@@ -34,6 +34,7 @@ struct HugePagesTests {
         #expect(Tensor.adviseHugePages([small]) == 0)
         #expect(HugePages.advise(regions: []) == 0)
         #expect(HugePages.advise(regions: [(start: UInt(HugePages.size), bytes: 0)]) == 0)
+        #expect(HugePages.advise(regions: [(start: UInt.max - 10, bytes: 1 << 30)]) == 0)
         small.scalars.withUnsafeBytes { #expect(HugePages.advise($0.baseAddress!, bytes: $0.count) == 0) }
     }
 }
