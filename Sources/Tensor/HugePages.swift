@@ -65,9 +65,9 @@ public enum HugePages {
         // Page by page, so that a page the kernel cannot collapse (a hole in the range, memory
         // short right now) costs only itself; EAGAIN (a page busy for a moment, as freshly written
         // ones can be) is tried again.
-        return stride(from: first, to: end, by: Int(page)).reduce(0) { collapsed, page in
+        return stride(from: first, to: end, by: Int(page)).reduce(0) { collapsed, pageStart in
             for _ in 0..<3 {
-                if madvise(UnsafeMutableRawPointer(bitPattern: page), size, adviceCollapse) == 0 { return collapsed + size }
+                if madvise(UnsafeMutableRawPointer(bitPattern: pageStart), size, adviceCollapse) == 0 { return collapsed + size }
                 if errno != EAGAIN { break }
             }
             return collapsed
