@@ -15,13 +15,21 @@ public struct BaseSpec: Codable, Equatable, Hashable, Sendable {
     /// This base's own cap on a mixed run's steps, or `nil` for ``ComparisonSettings/mixedSteps`` (a
     /// large base whose steps are slow; its learning curves say whether the cap is enough).
     public var mixedSteps: Int?
+    /// Examples per forward and backward pass in this base's runs, the step's examples first ordered
+    /// by length (``TrainingOptions/groupsByLength``), or `nil` for the whole step in one pass. It
+    /// changes how long a step takes, not what it computes: the step's gradient is the same sum
+    /// (up to float rounding), so it is not part of the recipe, and each run records it
+    /// (``RunResult/microBatch``). Such runs keep one copy of the frozen weights
+    /// (``TrainingMemory/fastest``). Divides ``ComparisonSettings/batchSize``.
+    public var microBatch: Int?
 
     /// A base called `name` in the folder at `path`.
-    public init(name: String, path: String, learningRates: [Float]? = nil, mixedSteps: Int? = nil) {
+    public init(name: String, path: String, learningRates: [Float]? = nil, mixedSteps: Int? = nil, microBatch: Int? = nil) {
         self.name = name
         self.path = path
         self.learningRates = learningRates
         self.mixedSteps = mixedSteps
+        self.microBatch = microBatch
     }
 
     /// Parses `NAME=PATH`, as `--base` takes it.
@@ -146,6 +154,12 @@ public struct ComparisonSettings: Codable, Equatable, Sendable {
         setting == .mixed ? mixedSteps : perTaskSteps
     }
 
+    /// Examples per forward and backward pass on `base` (``BaseSpec/microBatch``); `nil` for the
+    /// whole step at once.
+    public func microBatch(for base: String) -> Int? {
+        bases.first { $0.name == base }?.microBatch
+    }
+
     /// The steps of a run in `setting` on `base`: the base's own cap when it has one.
     public func steps(for setting: ComparisonSetting, base: String) -> Int {
         setting == .mixed ? bases.first { $0.name == base }?.mixedSteps ?? mixedSteps : perTaskSteps
@@ -185,6 +199,12 @@ public struct ComparisonSettings: Codable, Equatable, Sendable {
         try require(patience.map { $0 >= 1 } ?? true, "--patience", "must be at least 1 (or 'none'), got \(patience ?? 0)")
         try require((0...8).contains(gridExtensions), "--grid-extensions", "must be in 0...8, got \(gridExtensions)")
         try require((1...1024).contains(batchSize), "--batch-size", "must be in 1...1024, got \(batchSize)")
+        for base in bases {
+            if let rows = base.microBatch {
+                try require(rows >= 1 && rows <= batchSize && batchSize % rows == 0, "--base-micro-batch \(base.name)",
+                            "must divide --batch-size \(batchSize), got \(rows)")
+            }
+        }
         try require(warmupFraction >= 0 && warmupFraction < 1, "--warmup", "must be in [0, 1), got \(warmupFraction)")
         try require(!learningRates.isEmpty, "--learning-rates", "at least one learning rate is needed")
         for (option, grid) in [("--learning-rates", learningRates)] + bases.compactMap({ base in base.learningRates.map { ("--base-grid \(base.name)", $0) } }) {

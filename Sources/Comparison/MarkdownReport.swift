@@ -81,7 +81,7 @@ public enum MarkdownReport {
             "",
             ] + settings.bases.compactMap { base in
                 base.mixedSteps.map { "On \(base.name) a mixed run has its own cap: at most \($0) steps (warm-up \(Int((settings.warmupFraction * Float($0)).rounded(.up))))).\n" }
-            } + [
+            } + passes(summary) + [
             "Every run trains up to its cap with a dev evaluation (greedy exact match and mean loss) every "
             + "\(settings.evaluateEvery) steps and after the last; "
             + (settings.patience.map { "it stops when \($0) evaluations in a row bring no better dev point; " } ?? "it always runs to the cap; ")
@@ -99,6 +99,21 @@ public enum MarkdownReport {
             + "of the training examples; the data are the same. Tables show the median over seeds and, in parentheses, the range "
             + "(min–max). The base model is evaluated once per base: greedy decoding does not depend on a seed."]
         return lines.joined(separator: "\n")
+    }
+
+    /// A line per base whose runs went through in micro-batches: how, and how many runs did.
+    private static func passes(_ summary: ComparisonSummary) -> [String] {
+        let settings = summary.settings
+        return settings.bases.compactMap { base in
+            let trained = summary.results.filter { $0.key.base == base.name && $0.trainableParameters > 0 }
+            let split = Dictionary(grouping: trained.compactMap(\.microBatch), by: { $0 }).sorted { $0.key < $1.key }
+            guard !split.isEmpty else { return nil }
+            let whole = trained.count - split.reduce(0) { $0 + $1.value.count }
+            let made = split.map { "\($0.value.count) in passes of \($0.key)" } + (whole > 0 ? ["\(whole) in one pass"] : [])
+            return "On \(base.name) a step's \(settings.batchSize) examples go through the model in passes ordered by length, so that "
+                + "each pass pads less; the step's gradient is the same sum up to float rounding. Of its \(trained.count) trained runs, "
+                + made.joined(separator: ", ") + ".\n"
+        }
     }
 
     private static func warmupSteps(_ settings: ComparisonSettings, _ setting: ComparisonSetting) -> Int {

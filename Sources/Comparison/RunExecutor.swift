@@ -13,10 +13,14 @@ struct RunExecutor {
     /// Called after every optimizer step (for a progress bar); never stops training.
     let trainingProgress: ((TrainingProgress) -> Void)?
 
-    /// The frozen weights packed for both products, as every run of the comparison was made before
-    /// `TrainingMemory.fastest` stopped packing: a run made again, or resumed, gives the committed
-    /// figures to the last bit on the same CPU, whatever the library's default becomes.
-    static let memory = TrainingMemory(recomputesActivations: false, packing: .forwardAndBackward)
+    /// How a run holds the frozen weights. Runs in one pass pack them for both products, as every
+    /// run was made before `TrainingMemory.fastest` stopped packing and before micro-batches
+    /// existed: such a run made again, or resumed, gives the committed figures to the last bit on
+    /// the same CPU. Micro-batched runs (new since) take ``TrainingMemory/fastest``, one copy of
+    /// the weights through BLAS.
+    static func memory(microBatch: Int?) -> TrainingMemory {
+        microBatch == nil ? TrainingMemory(recomputesActivations: false, packing: .forwardAndBackward) : .fastest
+    }
 
     /// Runs `key` on `base`: trains up to the setting's cap with a dev evaluation every
     /// ``ComparisonSettings/evaluateEvery`` steps (and after the last), stops when
@@ -51,6 +55,7 @@ struct RunExecutor {
             byTask.values.reduce(Score(correct: 0, total: 0)) { Score(correct: $0.correct + $1.correct, total: $0.total + $1.total) }
         }
 
+        let microBatch = settings.microBatch(for: key.base)
         let trainStart = clock.now
         var steps = 0, trainTokens = 0, finalTrainLoss: Float?, divergedAtStep: Int?
         var curve: [CurvePoint] = []
@@ -63,8 +68,9 @@ struct RunExecutor {
             let training = try base.encoder.encode(examples(.train, key).map(ComparisonData.instruction))
             let dev = try base.encoder.encode(devExamples.map(ComparisonData.instruction))
             let options = trainingOptions(
-                exampleCount: training.count, steps: settings.steps(for: key.setting, base: key.base), learningRate: learningRate, seed: key.seed)
-            let run = try Trainer(model: base.model, adapter: adapter, options: options, memory: Self.memory)
+                exampleCount: training.count, steps: settings.steps(for: key.setting, base: key.base), learningRate: learningRate, seed: key.seed,
+                microBatch: microBatch)
+            let run = try Trainer(model: base.model, adapter: adapter, options: options, memory: Self.memory(microBatch: microBatch))
             trainer = run
             var sincePoint = 0, failure: (any Error)?
             do {
@@ -121,7 +127,7 @@ struct RunExecutor {
             key: key, trainableParameters: adapter?.trainableParameterCount ?? 0, steps: steps, finalTrainLoss: finalTrainLoss,
             divergedAtStep: divergedAtStep, dev: devScore, devLoss: devLoss, curve: curve, bestStep: best?.point.step,
             stoppedEarly: stoppedEarly, testSeen: testSeen, testUnseen: testUnseen, trainTokens: trainTokens,
-            trainSeconds: trainSeconds, evaluationSeconds: evaluationSeconds + Self.seconds(clock.now - evaluationStart))
+            microBatch: adapter == nil ? nil : microBatch, trainSeconds: trainSeconds, evaluationSeconds: evaluationSeconds + Self.seconds(clock.now - evaluationStart))
     }
 
     /// Whether dev point `point` is better than `other`: higher exact match, then lower loss (an
@@ -137,13 +143,18 @@ struct RunExecutor {
 
     /// The recipe: up to `steps` optimizer steps of ``ComparisonSettings/batchSize`` examples, as many
     /// epochs as that takes, warm-up then linear decay, AdamW without weight decay, clipping at 1.
-    func trainingOptions(exampleCount: Int, steps: Int, learningRate: Float, seed: Int) -> TrainingOptions {
+    /// The recipe's options for a run of `steps` steps over `exampleCount` examples: steps of
+    /// ``ComparisonSettings/batchSize`` examples, in one pass or (`microBatch`) in passes of that many
+    /// examples ordered by length, which draws the same examples for every step.
+    func trainingOptions(exampleCount: Int, steps: Int, learningRate: Float, seed: Int, microBatch: Int? = nil) -> TrainingOptions {
         let stepsPerEpoch = (exampleCount + settings.batchSize - 1) / settings.batchSize
+        let rows = microBatch ?? settings.batchSize
         return TrainingOptions(
-            epochs: max(1, (steps + stepsPerEpoch - 1) / stepsPerEpoch), maxSteps: steps, batchSize: settings.batchSize,
+            epochs: max(1, (steps + stepsPerEpoch - 1) / stepsPerEpoch), maxSteps: steps, batchSize: rows,
+            gradientAccumulationSteps: settings.batchSize / rows,
             learningRate: learningRate, warmupFraction: settings.warmupFraction, decay: .linear, weightDecay: 0,
             maxGradientNorm: ComparisonSettings.maxGradientNorm, seed: UInt64(seed), shuffle: true,
-            evaluateEvery: settings.evaluateEvery)
+            evaluateEvery: settings.evaluateEvery, groupsByLength: microBatch != nil)
     }
 
     static func seconds(_ duration: Duration) -> Double {

@@ -71,6 +71,10 @@ public struct RunResult: Codable, Equatable, Sendable {
     public var testUnseen: [String: Score]
     /// Real (non-padding) tokens through the model in training, prompts and answers.
     public var trainTokens: Int
+    /// Examples per forward and backward pass, the step's examples ordered by length first
+    /// (``BaseSpec/microBatch``); `nil`: each step's examples in one pass (every run made before the
+    /// setting existed). The step computes the same either way, up to float rounding.
+    public var microBatch: Int?
     /// Seconds spent training.
     public var trainSeconds: Double
     /// Seconds spent evaluating (dev loss and the three generations).
@@ -79,8 +83,8 @@ public struct RunResult: Codable, Equatable, Sendable {
     /// A result with the given values; see each property for its meaning.
     public init(
         key: RunKey, trainableParameters: Int, steps: Int, finalTrainLoss: Float?, divergedAtStep: Int? = nil, dev: Score,
-        devLoss: Float?, curve: [CurvePoint] = [], bestStep: Int? = nil, stoppedEarly: Bool = false, testSeen: [String: Score], testUnseen: [String: Score], trainTokens: Int = 0, trainSeconds: Double,
-        evaluationSeconds: Double
+        devLoss: Float?, curve: [CurvePoint] = [], bestStep: Int? = nil, stoppedEarly: Bool = false, testSeen: [String: Score], testUnseen: [String: Score], trainTokens: Int = 0, microBatch: Int? = nil,
+        trainSeconds: Double, evaluationSeconds: Double
     ) {
         self.key = key
         self.trainableParameters = trainableParameters
@@ -95,6 +99,7 @@ public struct RunResult: Codable, Equatable, Sendable {
         self.testSeen = testSeen
         self.testUnseen = testUnseen
         self.trainTokens = trainTokens
+        self.microBatch = microBatch
         self.trainSeconds = trainSeconds
         self.evaluationSeconds = evaluationSeconds
     }

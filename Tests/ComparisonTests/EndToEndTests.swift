@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Comparison
+import PEFT
 import TaskSuite
 
 @Suite struct EndToEndTests {
@@ -81,5 +82,48 @@ import TaskSuite
             let error = try #require(throws: (any Error).self) { try ComparisonRunner(settings: self.settings(base: base, mixedSteps: 3), workDirectory: work, command: "", log: { _ in }).run() }
             #expect((error as? ComparisonError) == .workDirectoryMismatch(path: work.path, differences: ["mixed steps: 2 → 3"]))
         }
+    }
+
+    @Test func testMicroBatchedRunsComputeTheSameStepAndSaySo() throws {
+        let base = try tinyBaseFolder()
+        func run(microBatch: Int?) throws -> (results: [RunResult], report: String) {
+            let settings = ComparisonSettings(
+                bases: [BaseSpec(name: "tiny", path: base.path, microBatch: microBatch)], methods: [.base, .iapt, .lora], tasks: [.sentiment],
+                sizes: SplitSizes(train: 8, dev: 2, testSeen: 2, testUnseen: 2), mixedSteps: 3, evaluateEvery: 1, patience: nil,
+                batchSize: 4, learningRates: [1e-2], gridExtensions: 0, seedCount: 1, evaluationBatchSize: 8)
+            let work = temporaryFolder("work"), output = temporaryFolder("docs")
+            try ComparisonRunner(settings: settings, workDirectory: work, command: "peft compare --tiny", log: { _ in }).run()
+            try ComparisonReport.write(workDirectory: work, workDirectoryName: "work", outputDirectory: output)
+            let results = try ResultStore(directory: work).allResults().sorted { $0.key.method.rawValue < $1.key.method.rawValue }
+            return (results, try String(contentsOf: output.appendingPathComponent("Results.md"), encoding: .utf8))
+        }
+        let whole = try run(microBatch: nil), split = try run(microBatch: 2)
+        #expect(whole.results.map(\.key) == split.results.map(\.key))
+        #expect(whole.results.count == 3)
+        for (one, passes) in zip(whole.results, split.results) {
+            #expect(one.microBatch == nil)
+            #expect(passes.microBatch == (passes.key.method.isTrained ? 2 : nil), "\(passes.key)")
+            #expect(one.curve.count == passes.curve.count)
+            for (a, b) in zip(one.curve, passes.curve) {
+                #expect(abs(a.devLoss - b.devLoss) <= 1e-4 * max(1, abs(a.devLoss)), "\(one.key) step \(a.step)")
+                #expect(abs(a.trainLoss - b.trainLoss) <= 1e-4 * max(1, abs(a.trainLoss)), "\(one.key) step \(a.step)")
+            }
+        }
+        #expect(!whole.report.contains("in passes of"))
+        #expect(split.report.contains("Of its 2 trained runs, 2 in passes of 2."), "\(split.report)")
+    }
+
+    @Test func testMicroBatchesBecomeAccumulatedPassesOrderedByLength() throws {
+        let settings = ComparisonSettings(bases: [BaseSpec(name: "b", path: "p", microBatch: 4)], batchSize: 16)
+        let executor = RunExecutor(settings: settings, data: try ComparisonData(settings: settings), trainingProgress: nil)
+        let passes = executor.trainingOptions(exampleCount: 1800, steps: 600, learningRate: 1e-3, seed: 0, microBatch: 4)
+        let whole = executor.trainingOptions(exampleCount: 1800, steps: 600, learningRate: 1e-3, seed: 0)
+        #expect((passes.batchSize, passes.gradientAccumulationSteps, passes.groupsByLength) == (4, 4, true))
+        #expect((whole.batchSize, whole.gradientAccumulationSteps, whole.groupsByLength) == (16, 1, false))
+        #expect(passes.epochs == whole.epochs && passes.maxSteps == whole.maxSteps)
+        #expect(settings.microBatch(for: "b") == 4 && settings.microBatch(for: "other") == nil)
+        // Runs in one pass keep the packed products they were made with; micro-batched ones take BLAS.
+        #expect(RunExecutor.memory(microBatch: nil) == TrainingMemory(recomputesActivations: false, packing: .forwardAndBackward))
+        #expect(RunExecutor.memory(microBatch: 4) == .fastest)
     }
 }

@@ -156,5 +156,8 @@ import TaskSuite
         #expect(perBase.steps(for: .mixed, base: "b") == 600)
         #expect(perBase.steps(for: .perTask, base: "b") == perBase.perTaskSteps)
         #expect(option(ComparisonSettings(batchSize: 100_000)) == "--batch-size")
+        #expect(option(ComparisonSettings(bases: [BaseSpec(name: "b", path: "p", microBatch: 3)], batchSize: 16)) == "--base-micro-batch b")
+        #expect(option(ComparisonSettings(bases: [BaseSpec(name: "b", path: "p", microBatch: 0)], batchSize: 16)) == "--base-micro-batch b")
+        #expect(option(ComparisonSettings(bases: [BaseSpec(name: "b", path: "p", microBatch: 8)], batchSize: 16)) == nil)
     }
 }

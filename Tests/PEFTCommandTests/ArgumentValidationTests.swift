@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import Testing
+import Comparison
 
 @testable import PEFTCommand
 
@@ -136,5 +137,23 @@ struct UserMistakeTests {
         #expect(CompareCommand.commandLine(["compare", "--seeds", "1", "--output-directory", "/tmp/x", "--methods", "a b"])
             == "peft compare --seeds 1 --methods 'a b'")
         #expect(CompareCommand.commandLine(["compare", "--output-directory=/tmp/x", "--render-only"]) == "peft compare --render-only")
+    }
+
+    @Test("A base's own settings name a base and a value in range")
+    func comparisonBaseSettings() throws {
+        func settings(_ arguments: [String]) throws -> Comparison.ComparisonSettings {
+            try CompareCommand.parse(["--base", "b=/nonexistent/model.gguf"] + arguments).settings()
+        }
+        #expect(try settings(["--base-micro-batch", "b=8"]).bases.first?.microBatch == 8)
+        #expect(try settings([]).bases.first?.microBatch == nil)
+        for (arguments, expected) in [
+            (["--base-micro-batch", "b=5"], "must divide --batch-size 16, got 5"),
+            (["--base-micro-batch", "c=8"], "'c=8' is not NAME=ROWS with NAME a --base"),
+            (["--base-micro-batch", "b=many"], "'b=many' is not NAME=ROWS"),
+            (["--base-steps", "b"], "'b' is not NAME=STEPS"),
+        ] {
+            let error = try #require(throws: Comparison.ComparisonError.self) { try settings(arguments) }
+            #expect("\(error)".contains(expected), "\(arguments): \(error)")
+        }
     }
 }

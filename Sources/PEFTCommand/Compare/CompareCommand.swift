@@ -31,6 +31,9 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .customLong("base-steps"), help: "A base's own cap on a mixed run's steps as NAME=STEPS (default: --mixed-steps); repeat per base.")
     var baseSteps: [String] = []
 
+    @Option(name: .customLong("base-micro-batch"), help: "Examples per forward and backward pass in a base's runs as NAME=ROWS, each step's examples ordered by length first (the same step, less padding; default: the whole step in one pass); repeat per base.")
+    var baseMicroBatches: [String] = []
+
     @Option(help: "Comma-separated base names that also run the per-task setting, or 'none'.")
     var perTaskBases = "none"
 
@@ -99,6 +102,13 @@ struct CompareCommand: ParsableCommand {
                 throw ComparisonError.invalidOption(option: "--base-steps", reason: "'\(text)' is not NAME=STEPS with NAME a --base")
             }
             specs[index].mixedSteps = steps
+        }
+        for text in baseMicroBatches {
+            guard let equals = text.firstIndex(of: "="), let index = specs.firstIndex(where: { $0.name == text[..<equals] }),
+                  let rows = Int(text[text.index(after: equals)...]) else {
+                throw ComparisonError.invalidOption(option: "--base-micro-batch", reason: "'\(text)' is not NAME=ROWS with NAME a --base")
+            }
+            specs[index].microBatch = rows
         }
         let perTask = perTaskBases == "none" ? [] : try Self.list(perTaskBases, option: "--per-task-bases", expected: "a base name") { $0 }
         let patienceValue: Int? = try patience == "none" ? nil : Int(patience) ?? {
