@@ -146,11 +146,15 @@ struct UserMistakeTests {
         }
         #expect(try settings(["--base-micro-batch", "b=8"]).bases.first?.microBatch == 8)
         #expect(try settings([]).bases.first?.microBatch == nil)
+        #expect(try settings(["--base-grid", "b=1e-3,3e-3", "--base-steps", "b=600"]).bases.first
+            == BaseSpec(name: "b", path: "/nonexistent/model.gguf", learningRates: [1e-3, 3e-3], mixedSteps: 600))
         for (arguments, expected) in [
             (["--base-micro-batch", "b=5"], "must divide --batch-size 16, got 5"),
             (["--base-micro-batch", "c=8"], "'c=8' is not NAME=ROWS with NAME a --base"),
             (["--base-micro-batch", "b=many"], "'b=many' is not NAME=ROWS"),
             (["--base-steps", "b"], "'b' is not NAME=STEPS"),
+            (["--base-grid", "c=1e-3"], "'c=1e-3' is not NAME=RATES with NAME a --base"),
+            (["--base-grid", "b=1e-3,fast"], "'fast' is not a number"),
         ] {
             let error = try #require(throws: Comparison.ComparisonError.self) { try settings(arguments) }
             #expect("\(error)".contains(expected), "\(arguments): \(error)")

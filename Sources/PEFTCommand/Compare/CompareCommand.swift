@@ -90,26 +90,22 @@ struct CompareCommand: ParsableCommand {
     /// - Throws: ``ComparisonError/invalidOption(option:reason:)`` naming the option at fault.
     func settings() throws -> ComparisonSettings {
         var specs = try (bases.isEmpty ? ["bundled=Examples/BundledBase"] : bases).map(BaseSpec.init(parsing:))
-        for text in baseGrids {
-            guard let equals = text.firstIndex(of: "="), let index = specs.firstIndex(where: { $0.name == text[..<equals] }) else {
-                throw ComparisonError.invalidOption(option: "--base-grid", reason: "'\(text)' is not NAME=RATES with NAME a --base")
+        /// Applies each `NAME=VALUE` of `texts` to the base called NAME, its value parsed by `parse`.
+        func perBase(_ texts: [String], option: String, value: String, _ parse: (String) throws -> ((inout BaseSpec) -> Void)?) throws {
+            for text in texts {
+                guard let equals = text.firstIndex(of: "="), let index = specs.firstIndex(where: { $0.name == text[..<equals] }),
+                      let apply = try parse(String(text[text.index(after: equals)...])) else {
+                    throw ComparisonError.invalidOption(option: option, reason: "'\(text)' is not NAME=\(value) with NAME a --base")
+                }
+                apply(&specs[index])
             }
-            specs[index].learningRates = try Self.list(String(text[text.index(after: equals)...]), option: "--base-grid", expected: "a number") { Float($0) }
         }
-        for text in baseSteps {
-            guard let equals = text.firstIndex(of: "="), let index = specs.firstIndex(where: { $0.name == text[..<equals] }),
-                  let steps = Int(text[text.index(after: equals)...]) else {
-                throw ComparisonError.invalidOption(option: "--base-steps", reason: "'\(text)' is not NAME=STEPS with NAME a --base")
-            }
-            specs[index].mixedSteps = steps
+        try perBase(baseGrids, option: "--base-grid", value: "RATES") { text in
+            let rates = try Self.list(text, option: "--base-grid", expected: "a number") { Float($0) }
+            return { $0.learningRates = rates }
         }
-        for text in baseMicroBatches {
-            guard let equals = text.firstIndex(of: "="), let index = specs.firstIndex(where: { $0.name == text[..<equals] }),
-                  let rows = Int(text[text.index(after: equals)...]) else {
-                throw ComparisonError.invalidOption(option: "--base-micro-batch", reason: "'\(text)' is not NAME=ROWS with NAME a --base")
-            }
-            specs[index].microBatch = rows
-        }
+        try perBase(baseSteps, option: "--base-steps", value: "STEPS") { text in Int(text).map { steps in { $0.mixedSteps = steps } } }
+        try perBase(baseMicroBatches, option: "--base-micro-batch", value: "ROWS") { text in Int(text).map { rows in { $0.microBatch = rows } } }
         let perTask = perTaskBases == "none" ? [] : try Self.list(perTaskBases, option: "--per-task-bases", expected: "a base name") { $0 }
         let patienceValue: Int? = try patience == "none" ? nil : Int(patience) ?? {
             throw ComparisonError.invalidOption(option: "--patience", reason: "'\(patience)' is not a number or 'none'")
