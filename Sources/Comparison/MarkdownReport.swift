@@ -80,7 +80,7 @@ public enum MarkdownReport {
             ReportFormat.row(["warm-up steps", "\(warmupSteps(settings, .mixed))", "\(warmupSteps(settings, .perTask))"]),
             "",
             ] + settings.bases.compactMap { base in
-                base.mixedSteps.map { "On \(base.name) a mixed run has its own cap: at most \($0) steps (warm-up \(Int((settings.warmupFraction * Float($0)).rounded(.up))))).\n" }
+                base.mixedSteps.map { "On \(base.name) a mixed run has its own cap: at most \($0) steps (warm-up \(Int((settings.warmupFraction * Float($0)).rounded(.up)))).\n" }
             } + passes(summary) + [
             "Every run trains up to its cap with a dev evaluation (greedy exact match and mean loss) every "
             + "\(settings.evaluateEvery) steps and after the last; "

@@ -86,6 +86,10 @@ import TaskSuite
         #expect(markdown.contains("Per task: 300 train, 40 dev, 40 test-seen and 40 test-unseen"))
         #expect(markdown.contains("| small | `bases/small` | 2 × 64 |"))
         #expect(markdown.contains("End to end: 2 min 00 s over 2 sessions"))
+        var capped = settings
+        capped.bases[1].mixedSteps = 600
+        let cappedMarkdown = MarkdownReport.render(ComparisonSummary(manifest: syntheticManifest(capped), results: results()), workDirectory: "w")
+        #expect(cappedMarkdown.contains("On large a mixed run has its own cap: at most 600 steps (warm-up 30).\n"), "\(cappedMarkdown)")
         #expect(markdown.contains("- small: a mixed run 3.0 s, a per-task run 3.0 s, training at 1,000 tokens/s"), "\(markdown)")
         let missing = summary.plannedRunCount - summary.results.count
         #expect(summary.missingRunCount == missing)
