@@ -67,35 +67,38 @@ public struct ComparisonPlan: Sendable {
 
     /// The base model's evaluation on every base (none when ``ComparisonMethod/base`` is not compared).
     public var floorRuns: [RunKey] {
-        guard settings.methods.contains(.base) else { return [] }
-        return settings.bases.map { RunKey(base: $0.name, method: .base, setting: .mixed, seed: 0, learningRate: nil) }
+        settings.bases.filter { settings.methods(for: $0.name).contains(.base) }
+            .map { RunKey(base: $0.name, method: .base, setting: .mixed, seed: 0, learningRate: nil) }
     }
 
     /// The learning-rate search on `base` as far as `results` decide it: each trained method at each
     /// rate its search needs (``LearningRateSelection/searchRates(settings:base:method:results:)``), method
     /// by method, rates increasing.
     public func searchRuns(base: String, results: [RunKey: RunResult]) -> [RunKey] {
-        settings.methods.filter(\.isTrained).flatMap { method in
+        settings.methods(for: base).filter(\.isTrained).flatMap { method in
             LearningRateSelection.searchRates(settings: settings, base: base, method: method, results: results).map {
                 LearningRateSelection.searchKey(base, method, $0)
             }
         }
     }
 
-    /// Every trained method of `base` that has a chosen rate in `chosen`, on every seed, mixed and (on
-    /// a per-task base) per task. Includes the search runs it reuses (same keys).
+    /// Every trained method of `base` that has a chosen rate in `chosen`, on each of its seeds
+    /// (``ComparisonSettings/seeds(for:method:)``), mixed and (on a per-task base) per task. Includes
+    /// the search runs it reuses (same keys).
     public func finalRuns(base: String, chosen: [ComparisonMethod: Float]) -> [RunKey] {
-        let methods = settings.methods.filter(\.isTrained)
+        let methods = settings.methods(for: base).filter(\.isTrained)
         var runs: [RunKey] = []
         for method in methods {
             guard let rate = chosen[method] else { continue }
-            runs += settings.seeds.map { RunKey(base: base, method: method, setting: .mixed, seed: $0, learningRate: rate) }
+            runs += settings.seeds(for: base, method: method).map { RunKey(base: base, method: method, setting: .mixed, seed: $0, learningRate: rate) }
         }
         if settings.perTaskBases.contains(base) {
             for method in methods {
                 guard let rate = chosen[method] else { continue }
                 for task in settings.tasks {
-                    runs += settings.seeds.map { RunKey(base: base, method: method, setting: .perTask, task: task, seed: $0, learningRate: rate) }
+                    runs += settings.seeds(for: base, method: method).map {
+                        RunKey(base: base, method: method, setting: .perTask, task: task, seed: $0, learningRate: rate)
+                    }
                 }
             }
         }
@@ -118,11 +121,10 @@ public struct ComparisonPlan: Sendable {
     /// edge extension the results do not yet call for is not counted; which rate wins does not change
     /// the count).
     public func totalRunCount(results: [RunKey: RunResult]) -> Int {
-        let methods = settings.methods.filter(\.isTrained).count
-        let perTask = settings.tasks.count * settings.seedCount
-        return floorRuns.count + settings.bases.reduce(0) { count, base in
-            count + searchRuns(base: base.name, results: results).count + methods * (settings.seedCount - 1)
-                + (settings.perTaskBases.contains(base.name) ? methods * perTask : 0)
+        floorRuns.count + settings.bases.reduce(0) { count, base in
+            let seeds = settings.methods(for: base.name).filter(\.isTrained).map { settings.seeds(for: base.name, method: $0).count }
+            let perTask = settings.perTaskBases.contains(base.name) ? settings.tasks.count * seeds.reduce(0, +) : 0
+            return count + searchRuns(base: base.name, results: results).count + seeds.reduce(0) { $0 + $1 - 1 } + perTask
         }
     }
 }

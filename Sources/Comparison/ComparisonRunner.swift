@@ -105,7 +105,7 @@ public struct ComparisonRunner {
                 try make(pending)
             }
             let choices = LearningRateSelection.choose(settings: settings, results: Array(results.values))[spec.name] ?? [:]
-            for method in settings.methods {
+            for method in settings.methods(for: spec.name) {
                 guard let choice = choices[method] else { continue }
                 let tried = choice.candidates.map { String(format: "%g: %.1f %%", $0.key.learningRate ?? 0, 100 * $0.dev.accuracy) }
                 log("\(spec.name) \(method.rawValue): learning rate \(choice.learningRate) (dev accuracy \(tried.joined(separator: ", ")))")

@@ -22,14 +22,39 @@ public struct BaseSpec: Codable, Equatable, Hashable, Sendable {
     /// (``RunResult/microBatch``). Such runs keep one copy of the frozen weights
     /// (``TrainingMemory/fastest``). Divides ``ComparisonSettings/batchSize``.
     public var microBatch: Int?
+    /// The rows compared on this base, or `nil` for every method of the comparison (a large base may
+    /// run fewer). Sessions add to it: the work directory keeps the union.
+    public var methods: [ComparisonMethod]?
+    /// The methods that run every seed on this base, or `nil` for all of its methods; the others run
+    /// seed 0 only (their search run). Sessions add to it, as to ``methods``.
+    public var seededMethods: [ComparisonMethod]?
 
     /// A base called `name` in the folder at `path`.
-    public init(name: String, path: String, learningRates: [Float]? = nil, mixedSteps: Int? = nil, microBatch: Int? = nil) {
+    public init(
+        name: String, path: String, learningRates: [Float]? = nil, mixedSteps: Int? = nil, microBatch: Int? = nil,
+        methods: [ComparisonMethod]? = nil, seededMethods: [ComparisonMethod]? = nil
+    ) {
         self.name = name
         self.path = path
         self.learningRates = learningRates
         self.mixedSteps = mixedSteps
         self.microBatch = microBatch
+        self.methods = methods
+        self.seededMethods = seededMethods
+    }
+
+    /// This base with `earlier`'s rows and seeded methods added to its own (a `nil` list, every
+    /// method, absorbs any other).
+    func adding(_ earlier: BaseSpec) -> BaseSpec {
+        func union(_ mine: [ComparisonMethod]?, _ theirs: [ComparisonMethod]?) -> [ComparisonMethod]? {
+            guard let mine, let theirs else { return nil }
+            let both = Set(mine + theirs)
+            return ComparisonMethod.catalogue.filter(both.contains)
+        }
+        var merged = self
+        merged.methods = union(methods, earlier.methods)
+        merged.seededMethods = union(seededMethods, earlier.seededMethods)
+        return merged
     }
 
     /// Parses `NAME=PATH`, as `--base` takes it.
@@ -154,6 +179,20 @@ public struct ComparisonSettings: Codable, Equatable, Sendable {
         setting == .mixed ? mixedSteps : perTaskSteps
     }
 
+    /// The methods compared on `base`, in table order: ``methods``, narrowed to the base's own rows
+    /// (``BaseSpec/methods``) where it has them.
+    public func methods(for base: String) -> [ComparisonMethod] {
+        guard let own = bases.first(where: { $0.name == base })?.methods else { return methods }
+        return methods.filter(own.contains)
+    }
+
+    /// The seeds `method` runs with on `base`: every seed (``seeds``), or only seed 0 where the base
+    /// runs the other seeds for some methods only (``BaseSpec/seededMethods``) and `method` is not one.
+    public func seeds(for base: String, method: ComparisonMethod) -> [Int] {
+        guard let seeded = bases.first(where: { $0.name == base })?.seededMethods, !seeded.contains(method) else { return seeds }
+        return [0]
+    }
+
     /// Examples per forward and backward pass on `base` (``BaseSpec/microBatch``); `nil` for the
     /// whole step at once.
     public func microBatch(for base: String) -> Int? {
@@ -200,6 +239,16 @@ public struct ComparisonSettings: Codable, Equatable, Sendable {
         try require((0...8).contains(gridExtensions), "--grid-extensions", "must be in 0...8, got \(gridExtensions)")
         try require((1...1024).contains(batchSize), "--batch-size", "must be in 1...1024, got \(batchSize)")
         for base in bases {
+            for (option, list) in [("--base-methods", base.methods), ("--base-seeded-methods", base.seededMethods)] {
+                guard let list else { continue }
+                try require(!list.isEmpty, "\(option) \(base.name)", "at least one method is needed")
+                try require(Set(list).count == list.count, "\(option) \(base.name)", "a method is listed twice")
+            }
+            if let rows = base.methods, let seeded = base.seededMethods {
+                let strays = seeded.filter { !rows.contains($0) }
+                try require(strays.isEmpty, "--base-seeded-methods \(base.name)",
+                            "\(strays.map(\.rawValue).joined(separator: ", ")) not among the base's methods")
+            }
             if let rows = base.microBatch {
                 try require(rows >= 1 && rows <= batchSize && batchSize % rows == 0, "--base-micro-batch \(base.name)",
                             "must divide --batch-size \(batchSize), got \(rows)")
@@ -226,12 +275,13 @@ public struct ComparisonSettings: Codable, Equatable, Sendable {
          ("warm-up", "\(warmupFraction)"), ("evaluate every", "\(evaluateEvery)"), ("patience", patience.map(String.init) ?? "none")]
     }
 
-    /// `earlier` with this session's bases (replacing those of the same name, the others appended),
+    /// `earlier` with this session's bases (replacing those of the same name, their rows and seeded
+    /// methods added to the earlier ones'; the others appended),
     /// methods and per-task bases added, and the larger seed count: what the work directory holds
     /// after this session. The recipe is this session's (checked equal beforehand).
     func merged(into earlier: ComparisonSettings) -> ComparisonSettings {
         var merged = self
-        merged.bases = earlier.bases.map { old in bases.first { $0.name == old.name } ?? old }
+        merged.bases = earlier.bases.map { old in bases.first { $0.name == old.name }?.adding(old) ?? old }
             + bases.filter { new in !earlier.bases.contains { $0.name == new.name } }
         let methodSet = Set(earlier.methods + methods)
         merged.methods = ComparisonMethod.catalogue.filter(methodSet.contains)

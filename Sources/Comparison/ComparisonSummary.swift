@@ -74,7 +74,7 @@ public struct ComparisonSummary: Sendable {
     /// The chosen runs of `method` on `base` (mixed setting, every seed found), in seed order.
     public func finalRuns(base: String, method: ComparisonMethod) -> [RunResult] {
         guard let rate = choices[base]?[method]?.learningRate else { return [] }
-        return settings.seeds.compactMap { byKey[RunKey(base: base, method: method, setting: .mixed, seed: $0, learningRate: rate)] }
+        return settings.seeds(for: base, method: method).compactMap { byKey[RunKey(base: base, method: method, setting: .mixed, seed: $0, learningRate: rate)] }
     }
 
     /// The settings of the comparison.
@@ -98,7 +98,7 @@ public struct ComparisonSummary: Sendable {
             perSeed = [floor.map { result in Dictionary(uniqueKeysWithValues: tasks.map { ($0, result) }) } ?? [:]]
         } else if let chosen = choices[base]?[method]?.learningRate {
             rate = chosen
-            perSeed = settings.seeds.map { seed in
+            perSeed = settings.seeds(for: base, method: method).map { seed in
                 var byTask: [TaskKind: RunResult] = [:]
                 for task in tasks {
                     let key = setting == .mixed
@@ -132,7 +132,7 @@ public struct ComparisonSummary: Sendable {
             averageUnseen: averages { task, result in result.accuracy(task, in: .testUnseen) },
             finalTrainLoss: loss, bestStep: Spread(perSeed.compactMap { $0.values.first?.bestStep.map(Double.init) }),
             trainableParameters: perSeed.lazy.compactMap { $0.values.first?.trainableParameters }.first,
-            plannedSeeds: method == .base ? 1 : settings.seedCount)
+            plannedSeeds: method == .base ? 1 : settings.seeds(for: base, method: method).count)
     }
 
     /// The bases of `setting` in table order: every base for the mixed setting, the per-task bases for

@@ -41,9 +41,10 @@ public enum CurveChart {
             let step = Int((cap * Double(index) / 5).rounded())
             svg.append("<text x=\"\(SVGChart.number(x(step)))\" y=\"\(SVGChart.number(plotBottom + 14))\" text-anchor=\"middle\">\(step)</text>")
         }
-        let methods = summary.settings.methods.filter(\.isTrained)
+        let all = summary.settings.methods.filter(\.isTrained)
+        let methods = summary.settings.methods(for: base.spec.name).filter(\.isTrained)
         for (index, method) in methods.enumerated() {
-            let colour = palette[index % palette.count]
+            let colour = palette[(all.firstIndex(of: method) ?? index) % palette.count]
             let legendY = top + plotTop + 4 + 15 * Double(index)
             let legendX = leftMargin + plotWidth + 24
             svg.append("<line x1=\"\(SVGChart.number(legendX))\" y1=\"\(SVGChart.number(legendY))\" x2=\"\(SVGChart.number(legendX + 16))\" "

@@ -30,7 +30,7 @@ public enum Findings {
         guard let own = iapt.averageUnseen else { return "\(opening) IAPT has no complete results yet, so nothing is compared." }
         var text = "\(opening) IAPT's median average unseen accuracy is \(percent(own.median)) % (range "
             + "\(percent(own.minimum))–\(percent(own.maximum)), \(own.count) seed\(own.count == 1 ? "" : "s"))."
-        let others = summary.settings.methods.filter { $0 != .iapt }
+        let others = summary.settings.methods(for: base).filter { $0 != .iapt }
         let baselines = others.filter { $0.adapterMethod != ComparisonMethod.iapt.adapterMethod }
         let ablations = others.filter { $0.adapterMethod == ComparisonMethod.iapt.adapterMethod }
         if let sentence = verdicts(summary, own: own, base: base, setting: setting, methods: baselines, subject: "It") {
@@ -81,7 +81,7 @@ public enum Findings {
         func described(_ entry: (method: ComparisonMethod, unseen: Spread, parameters: Int?)) -> String {
             "\(entry.method.rawValue) \(percent(entry.unseen.median)) %" + (entry.parameters.map { ", \(ReportFormat.count($0)) parameters" } ?? "")
         }
-        let methods = summary.settings.methods
+        let methods = summary.settings.methods(for: name)
         var text = "**The paper's first claim on \(name)** (mixed setting, average unseen accuracy, median over seeds; "
             + "\(described(iapt))). "
         let earlier = methods.filter { ["prompt", "ptuning2", "prefix"].contains($0.adapterMethod ?? "") }.compactMap(row)
@@ -139,7 +139,7 @@ public enum Findings {
     /// first base (mixed setting), with its final train loss.
     static func wordings(_ summary: ComparisonSummary) -> String? {
         guard let base = summary.settings.bases.first?.name else { return nil }
-        let drops = summary.settings.methods.filter(\.isTrained).compactMap { method -> (ComparisonMethod, MethodSummary, Double)? in
+        let drops = summary.settings.methods(for: base).filter(\.isTrained).compactMap { method -> (ComparisonMethod, MethodSummary, Double)? in
             let row = summary.summary(base: base, setting: .mixed, method: method)
             guard let seen = row.averageSeen, let unseen = row.averageUnseen else { return nil }
             return (method, row, seen.median - unseen.median)

@@ -87,7 +87,7 @@ public enum LearningRateSelection {
         for result in results { byKey[result.key] = result }
         var choices: [String: [ComparisonMethod: LearningRateChoice]] = [:]
         for base in settings.bases {
-            for method in settings.methods where method.isTrained {
+            for method in settings.methods(for: base.name) where method.isTrained {
                 let rates = searchRates(settings: settings, base: base.name, method: method, results: byKey)
                 let candidates = rates.compactMap { byKey[searchKey(base.name, method, $0)] }
                 guard let best = candidates.min(by: ranksBefore), let rate = best.key.learningRate else { continue }

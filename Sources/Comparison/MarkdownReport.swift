@@ -134,7 +134,7 @@ public enum MarkdownReport {
             let tried = Set(choices.values.flatMap { $0.candidates.compactMap(\.key.learningRate) } + settings.grid(for: base.spec.name))
             let grid = tried.sorted()
             lines += ["", "**\(base.spec.name)**", "", ReportFormat.header(["method"] + grid.map(ReportFormat.rate) + ["chosen"])]
-            for method in settings.methods where method.isTrained {
+            for method in settings.methods(for: base.spec.name) where method.isTrained {
                 let choice = choices[method]
                 let cells = grid.map { rate -> String in
                     guard let run = choice?.candidates.first(where: { $0.key.learningRate == rate }) else {
@@ -164,7 +164,7 @@ public enum MarkdownReport {
             "", ReportFormat.header(["base", "method", "rate", "runs", "best step (median, range)", "steps run (median)", "peaked near the cap"])]
         var nearCap = 0, total = 0
         for base in summary.manifest.bases {
-            for method in settings.methods where method.isTrained {
+            for method in settings.methods(for: base.spec.name) where method.isTrained {
                 let runs = summary.finalRuns(base: base.spec.name, method: method)
                 guard let rate = summary.choices[base.spec.name]?[method]?.learningRate, !runs.isEmpty else { continue }
                 let best = Spread(runs.compactMap(\.bestStep).map(Double.init))
@@ -232,7 +232,7 @@ public enum MarkdownReport {
             + ["average seen", "average unseen", "best step", "final train loss"]
         for base in bases {
             lines += ["", "### \(base.spec.name) (\(ReportFormat.size(base.parameterCount)) parameters)", "", ReportFormat.header(header)]
-            for method in summary.settings.methods {
+            for method in summary.settings.methods(for: base.spec.name) {
                 let row = summary.summary(base: base.spec.name, setting: setting, method: method)
                 let planned = row.plannedSeeds
                 lines.append(ReportFormat.row(

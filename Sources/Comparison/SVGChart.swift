@@ -43,7 +43,7 @@ public enum SVGChart {
 
     /// One panel: title, axis with grid lines, and a group of bars per method.
     private static func panel(_ summary: ComparisonSummary, setting: ComparisonSetting, base: BaseDescription, top: Double) -> [String] {
-        let methods = summary.settings.methods
+        let methods = summary.settings.methods(for: base.spec.name)
         let plotBottom = top + plotTop + plotHeight
         let group = (width(methodCount: methods.count) - leftMargin - rightMargin) / Double(max(methods.count, 1))
         let plotRight = leftMargin + group * Double(methods.count)

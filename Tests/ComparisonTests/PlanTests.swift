@@ -130,6 +130,42 @@ import TaskSuite
         #expect(ComparisonMethod(rawValue: "prefix") == .prefix)
     }
 
+    @Test func testABaseMayCompareFewerRowsAndRunOtherSeedsForSomeOnly() throws {
+        var settings = settings
+        settings.bases[1].methods = [.base, .iapt, .lora]
+        settings.bases[1].seededMethods = [.lora]
+        #expect(settings.methods(for: "small") == [.base, .prompt4, .iapt, .lora])
+        #expect(settings.methods(for: "large") == [.base, .iapt, .lora])
+        #expect(settings.seeds(for: "large", method: .lora) == [0, 1, 2] && settings.seeds(for: "large", method: .iapt) == [0])
+        #expect(settings.seeds(for: "small", method: .iapt) == [0, 1, 2])
+        let plan = ComparisonPlan(settings: settings)
+        #expect(plan.floorRuns.map(\.base) == ["small", "large"])
+        #expect(Set(plan.searchRuns(base: "large", results: [:]).map(\.method)) == [.iapt, .lora])
+        let finals = plan.finalRuns(base: "large", chosen: [.prompt4: 1e-2, .iapt: 1e-2, .lora: 1e-2])
+        #expect(finals.map { "\($0.method.rawValue) \($0.seed)" } == ["iapt 0", "lora 0", "lora 1", "lora 2"])
+        // 2 floors; search 3 × 2 (small) + 2 × 1 (large); other seeds 3 × 2 (small) + 2 (large lora); per task 3 × 6 × 3 on small.
+        #expect(plan.totalRunCount(results: [:]) == (2 + 6 + 2 + 6 + 2 + 54))
+        let results = (plan.floorRuns + plan.searchRuns(base: "small", results: [:]) + plan.searchRuns(base: "large", results: [:]))
+            .map { syntheticResult($0, seen: 0, unseen: 0, dev: 5) }
+        let all = plan.allRuns(results: byKey(results))
+        #expect(all.count == plan.totalRunCount(results: byKey(results)))
+        #expect(!all.contains { $0.base == "large" && $0.method == .prompt4 })
+        // Without .base among its rows a base has no floor.
+        settings.bases[1].methods = [.lora]
+        settings.bases[1].seededMethods = nil
+        #expect(ComparisonPlan(settings: settings).floorRuns.map(\.base) == ["small"])
+    }
+
+    @Test func testABasesRowsAndSeededMethodsGrowAcrossSessions() throws {
+        let earlier = ComparisonSettings(bases: [BaseSpec(name: "b", path: "p", methods: [.base, .lora], seededMethods: [.lora])])
+        let later = ComparisonSettings(bases: [BaseSpec(name: "b", path: "p", methods: [.iapt], seededMethods: [.iapt])])
+        let merged = later.merged(into: earlier)
+        #expect(merged.bases[0].methods == [.base, .iapt, .lora], "catalogue order")
+        #expect(merged.bases[0].seededMethods == [.iapt, .lora])
+        let everything = ComparisonSettings(bases: [BaseSpec(name: "b", path: "p")]).merged(into: earlier)
+        #expect(everything.bases[0].methods == nil && everything.bases[0].seededMethods == nil, "every method absorbs a list")
+    }
+
     @Test func testSettingsAreMergedAcrossSessions() throws {
         let earlier = ComparisonSettings(bases: [BaseSpec(name: "small", path: "a")], methods: [.base, .iapt], seedCount: 3)
         let later = ComparisonSettings(bases: [BaseSpec(name: "large", path: "b")], methods: [.lora, .iapt], seedCount: 1)
@@ -157,6 +193,11 @@ import TaskSuite
         #expect(perBase.steps(for: .perTask, base: "b") == perBase.perTaskSteps)
         #expect(option(ComparisonSettings(batchSize: 100_000)) == "--batch-size")
         #expect(option(ComparisonSettings(bases: [BaseSpec(name: "b", path: "p", microBatch: 3)], batchSize: 16)) == "--base-micro-batch b")
+        #expect(option(ComparisonSettings(bases: [BaseSpec(name: "b", path: "p", methods: [])])) == "--base-methods b")
+        #expect(option(ComparisonSettings(bases: [BaseSpec(name: "b", path: "p", methods: [.lora, .lora])])) == "--base-methods b")
+        #expect(option(ComparisonSettings(bases: [BaseSpec(name: "b", path: "p", seededMethods: [])])) == "--base-seeded-methods b")
+        #expect(option(ComparisonSettings(bases: [BaseSpec(name: "b", path: "p", methods: [.lora], seededMethods: [.iapt])])) == "--base-seeded-methods b")
+        #expect(option(ComparisonSettings(bases: [BaseSpec(name: "b", path: "p", methods: [.base, .lora], seededMethods: [.lora])])) == nil)
         #expect(option(ComparisonSettings(bases: [BaseSpec(name: "b", path: "p", microBatch: 0)], batchSize: 16)) == "--base-micro-batch b")
         #expect(option(ComparisonSettings(bases: [BaseSpec(name: "b", path: "p", microBatch: 8)], batchSize: 16)) == nil)
     }

@@ -88,6 +88,20 @@ import TaskSuite
         #expect(markdown.contains("End to end: 2 min 00 s over 2 sessions"))
         var capped = settings
         capped.bases[1].mixedSteps = 600
+        // A base that compares fewer rows, and runs the other seeds for LoRA only, shows only its rows,
+        // and IAPT's single planned seed carries no †.
+        var narrow = settings
+        narrow.bases[1].methods = [.base, .iapt, .lora]
+        narrow.bases[1].seededMethods = [.lora]
+        let narrowSummary = ComparisonSummary(manifest: syntheticManifest(narrow), results: results())
+        let narrowMarkdown = MarkdownReport.render(narrowSummary, workDirectory: "w")
+        let largeSection = try #require(narrowMarkdown.components(separatedBy: "### large").dropFirst().first)
+        let largeTable = try #require(largeSection.components(separatedBy: "\n#").first)
+        #expect(!largeTable.contains("| prompt-4 |"), "\(largeTable)")
+        #expect(largeTable.contains("| iapt | 1,000 | 70 | 50 |"), "one planned seed: no range, no †")
+        #expect(narrowSummary.summary(base: "large", setting: .mixed, method: .iapt).plannedSeeds == 1)
+        #expect(narrowSummary.summary(base: "large", setting: .mixed, method: .lora).plannedSeeds == 3)
+        #expect(!narrowMarkdown.contains("cannot yet be compared with prompt-4"), "\(narrowMarkdown)")
         let cappedMarkdown = MarkdownReport.render(ComparisonSummary(manifest: syntheticManifest(capped), results: results()), workDirectory: "w")
         #expect(cappedMarkdown.contains("On large a mixed run has its own cap: at most 600 steps (warm-up 30).\n"), "\(cappedMarkdown)")
         #expect(markdown.contains("- small: a mixed run 3.0 s, a per-task run 3.0 s, training at 1,000 tokens/s"), "\(markdown)")

@@ -146,6 +146,8 @@ struct UserMistakeTests {
         }
         #expect(try settings(["--base-micro-batch", "b=8"]).bases.first?.microBatch == 8)
         #expect(try settings([]).bases.first?.microBatch == nil)
+        let narrow = try settings(["--base-methods", "b=base,lora,iapt", "--base-seeded-methods", "b=lora"]).bases.first
+        #expect(narrow?.methods == [.base, .lora, .iapt] && narrow?.seededMethods == [.lora])
         #expect(try settings(["--base-grid", "b=1e-3,3e-3", "--base-steps", "b=600"]).bases.first
             == BaseSpec(name: "b", path: "/nonexistent/model.gguf", learningRates: [1e-3, 3e-3], mixedSteps: 600))
         for (arguments, expected) in [
@@ -154,6 +156,9 @@ struct UserMistakeTests {
             (["--base-micro-batch", "b=many"], "'b=many' is not NAME=ROWS"),
             (["--base-steps", "b"], "'b' is not NAME=STEPS"),
             (["--base-grid", "c=1e-3"], "'c=1e-3' is not NAME=RATES with NAME a --base"),
+            (["--base-methods", "b=lora,adapters"], "'adapters' is not one of base, prompt-4"),
+            (["--base-seeded-methods", "c=lora"], "'c=lora' is not NAME=METHODS with NAME a --base"),
+            (["--base-methods", "b=lora", "--base-seeded-methods", "b=iapt"], "iapt not among the base's methods"),
             (["--base-grid", "b=1e-3,fast"], "'fast' is not a number"),
         ] {
             let error = try #require(throws: Comparison.ComparisonError.self) { try settings(arguments) }

@@ -34,6 +34,12 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .customLong("base-micro-batch"), help: "Examples per forward and backward pass in a base's runs as NAME=ROWS, each step's examples ordered by length first (the same step, less padding; default: the whole step in one pass); repeat per base.")
     var baseMicroBatches: [String] = []
 
+    @Option(name: .customLong("base-methods"), help: "The rows compared on a base as NAME=METHOD,METHOD,… (default: every method); sessions add to them; repeat per base.")
+    var baseMethods: [String] = []
+
+    @Option(name: .customLong("base-seeded-methods"), help: "The methods that run every seed on a base as NAME=METHOD,… (default: all; the others run seed 0 only); sessions add to them; repeat per base.")
+    var baseSeededMethods: [String] = []
+
     @Option(help: "Comma-separated base names that also run the per-task setting, or 'none'.")
     var perTaskBases = "none"
 
@@ -106,13 +112,24 @@ struct CompareCommand: ParsableCommand {
         }
         try perBase(baseSteps, option: "--base-steps", value: "STEPS") { text in Int(text).map { steps in { $0.mixedSteps = steps } } }
         try perBase(baseMicroBatches, option: "--base-micro-batch", value: "ROWS") { text in Int(text).map { rows in { $0.microBatch = rows } } }
+        func methodList(_ text: String, option: String) throws -> [ComparisonMethod] {
+            try Self.list(text, option: option, expected: Self.oneOf(ComparisonMethod.catalogue.map(\.rawValue)), ComparisonMethod.init(rawValue:))
+        }
+        try perBase(baseMethods, option: "--base-methods", value: "METHODS") { text in
+            let methods = try methodList(text, option: "--base-methods")
+            return { $0.methods = methods }
+        }
+        try perBase(baseSeededMethods, option: "--base-seeded-methods", value: "METHODS") { text in
+            let methods = try methodList(text, option: "--base-seeded-methods")
+            return { $0.seededMethods = methods }
+        }
         let perTask = perTaskBases == "none" ? [] : try Self.list(perTaskBases, option: "--per-task-bases", expected: "a base name") { $0 }
         let patienceValue: Int? = try patience == "none" ? nil : Int(patience) ?? {
             throw ComparisonError.invalidOption(option: "--patience", reason: "'\(patience)' is not a number or 'none'")
         }()
         let settings = ComparisonSettings(
             bases: specs, perTaskBases: perTask,
-            methods: try methods.map { try Self.list($0, option: "--methods", expected: Self.oneOf(ComparisonMethod.catalogue.map(\.rawValue)), ComparisonMethod.init(rawValue:)) } ?? ComparisonMethod.allCases,
+            methods: try methods.map { try methodList($0, option: "--methods") } ?? ComparisonMethod.allCases,
             tasks: try tasks.map { try Self.list($0, option: "--tasks", expected: Self.oneOf(TaskKind.allCases.map(\.rawValue)), TaskKind.init(rawValue:)) } ?? TaskKind.allCases,
             sizes: SplitSizes(train: trainSize, dev: devSize, testSeen: testSeenSize, testUnseen: testUnseenSize),
             dataSeed: dataSeed, mixedSteps: mixedSteps, perTaskSteps: perTaskSteps, evaluateEvery: evaluateEvery, patience: patienceValue,
