@@ -23,10 +23,10 @@ public struct BaseSpec: Codable, Equatable, Hashable, Sendable {
     /// (``TrainingMemory/fastest``). Divides ``ComparisonSettings/batchSize``.
     public var microBatch: Int?
     /// The rows compared on this base, or `nil` for every method of the comparison (a large base may
-    /// run fewer). Sessions add to it: the work directory keeps the union.
+    /// run fewer). Once a session has given the list, later ones add to it (see ``adding(_:)``).
     public var methods: [ComparisonMethod]?
     /// The methods that run every seed on this base, or `nil` for all of its methods; the others run
-    /// seed 0 only (their search run). Sessions add to it, as to ``methods``.
+    /// seed 0 only (their search run). Kept across sessions as ``methods`` is.
     public var seededMethods: [ComparisonMethod]?
 
     /// A base called `name` in the folder at `path`.
@@ -43,11 +43,14 @@ public struct BaseSpec: Codable, Equatable, Hashable, Sendable {
         self.seededMethods = seededMethods
     }
 
-    /// This base with `earlier`'s rows and seeded methods added to its own (a `nil` list, every
-    /// method, absorbs any other).
+    /// This base with `earlier`'s rows and seeded methods kept: a list this session does not give is
+    /// `earlier`'s, a list given over none replaces "every method", and two lists are joined. So a
+    /// session that names fewer methods never drops rows, and only an explicit list narrows a base
+    /// (its other rows' runs then stay in the work directory, out of the report).
     func adding(_ earlier: BaseSpec) -> BaseSpec {
         func union(_ mine: [ComparisonMethod]?, _ theirs: [ComparisonMethod]?) -> [ComparisonMethod]? {
-            guard let mine, let theirs else { return nil }
+            guard let mine else { return theirs }
+            guard let theirs else { return mine }
             let both = Set(mine + theirs)
             return ComparisonMethod.catalogue.filter(both.contains)
         }

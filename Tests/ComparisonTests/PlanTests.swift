@@ -162,8 +162,11 @@ import TaskSuite
         let merged = later.merged(into: earlier)
         #expect(merged.bases[0].methods == [.base, .iapt, .lora], "catalogue order")
         #expect(merged.bases[0].seededMethods == [.iapt, .lora])
-        let everything = ComparisonSettings(bases: [BaseSpec(name: "b", path: "p")]).merged(into: earlier)
-        #expect(everything.bases[0].methods == nil && everything.bases[0].seededMethods == nil, "every method absorbs a list")
+        let silent = ComparisonSettings(bases: [BaseSpec(name: "b", path: "p")]).merged(into: earlier)
+        #expect(silent.bases[0].methods == [.base, .lora] && silent.bases[0].seededMethods == [.lora], "a session without lists keeps them")
+        let first = ComparisonSettings(bases: [BaseSpec(name: "b", path: "p")])
+        let narrowed = earlier.merged(into: first)
+        #expect(narrowed.bases[0].methods == [.base, .lora] && narrowed.bases[0].seededMethods == [.lora], "a list replaces every method")
     }
 
     @Test func testSettingsAreMergedAcrossSessions() throws {

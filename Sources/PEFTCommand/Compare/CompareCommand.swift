@@ -34,10 +34,10 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .customLong("base-micro-batch"), help: "Examples per forward and backward pass in a base's runs as NAME=ROWS, each step's examples ordered by length first (the same step, less padding; default: the whole step in one pass); repeat per base.")
     var baseMicroBatches: [String] = []
 
-    @Option(name: .customLong("base-methods"), help: "The rows compared on a base as NAME=METHOD,METHOD,… (default: every method); sessions add to them; repeat per base.")
+    @Option(name: .customLong("base-methods"), help: "The rows compared on a base as NAME=METHOD,METHOD,… (default: every method); kept by later sessions, which may add to them; repeat per base.")
     var baseMethods: [String] = []
 
-    @Option(name: .customLong("base-seeded-methods"), help: "The methods that run every seed on a base as NAME=METHOD,… (default: all; the others run seed 0 only); sessions add to them; repeat per base.")
+    @Option(name: .customLong("base-seeded-methods"), help: "The methods that run every seed on a base as NAME=METHOD,… (default: all; the others run seed 0 only); kept and added to as --base-methods; repeat per base.")
     var baseSeededMethods: [String] = []
 
     @Option(help: "Comma-separated base names that also run the per-task setting, or 'none'.")
