@@ -169,9 +169,14 @@ public struct ComparisonSettings: Codable, Equatable, Sendable {
     /// 1e-4, 3e-4, 1e-3, …, 3e-1: half-decade steps (see ``LearningRateLadder``).
     public static let halfDecadeGrid: [Float] = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1]
 
+    /// The base called `name`, if there is one.
+    private func spec(_ name: String) -> BaseSpec? {
+        bases.first { $0.name == name }
+    }
+
     /// The grid searched on `base` before any extension: its own, or ``learningRates``.
     public func grid(for base: String) -> [Float] {
-        bases.first { $0.name == base }?.learningRates ?? learningRates
+        spec(base)?.learningRates ?? learningRates
     }
 
     /// The seeds of every run: `0..<seedCount`.
@@ -185,26 +190,26 @@ public struct ComparisonSettings: Codable, Equatable, Sendable {
     /// The methods compared on `base`, in table order: ``methods``, narrowed to the base's own rows
     /// (``BaseSpec/methods``) where it has them.
     public func methods(for base: String) -> [ComparisonMethod] {
-        guard let own = bases.first(where: { $0.name == base })?.methods else { return methods }
+        guard let own = spec(base)?.methods else { return methods }
         return methods.filter(own.contains)
     }
 
     /// The seeds `method` runs with on `base`: every seed (``seeds``), or only seed 0 where the base
     /// runs the other seeds for some methods only (``BaseSpec/seededMethods``) and `method` is not one.
     public func seeds(for base: String, method: ComparisonMethod) -> [Int] {
-        guard let seeded = bases.first(where: { $0.name == base })?.seededMethods, !seeded.contains(method) else { return seeds }
+        guard let seeded = spec(base)?.seededMethods, !seeded.contains(method) else { return seeds }
         return [0]
     }
 
     /// Examples per forward and backward pass on `base` (``BaseSpec/microBatch``); `nil` for the
     /// whole step at once.
     public func microBatch(for base: String) -> Int? {
-        bases.first { $0.name == base }?.microBatch
+        spec(base)?.microBatch
     }
 
     /// The steps of a run in `setting` on `base`: the base's own cap when it has one.
     public func steps(for setting: ComparisonSetting, base: String) -> Int {
-        setting == .mixed ? bases.first { $0.name == base }?.mixedSteps ?? mixedSteps : perTaskSteps
+        setting == .mixed ? spec(base)?.mixedSteps ?? mixedSteps : perTaskSteps
     }
 
     /// Checks every setting, naming the command's option in the error.
