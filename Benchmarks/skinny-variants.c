@@ -34,45 +34,35 @@ __attribute__((target("avx2,fma"))) void cur8(const float *a, const float *b, fl
     }
 }
 
-// Two weight rows from the two halves of the range (two sequential streams), 4 input rows at a time.
+// Weight rows `ja` and `jb` against the 8 input rows, 4 input rows a pass: each input vector loaded
+// once for both weight rows.
+__attribute__((target("avx2,fma"), always_inline)) static inline void pair(
+    const float *a, const float *b, float *c, long k, long ldc, long ja, long jb) {
+    const float *wa = b + ja * k, *wb = b + jb * k;
+    for (long r = 0; r < 8; r += 4) {
+        const float *x = a + r * k;
+        v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0};
+        for (long p = 0; p + 8 <= k; p += 8) {
+            const v8 va = *(const v8 *)(wa + p), vb = *(const v8 *)(wb + p);
+            v8 x0 = *(const v8 *)(x + p), x1 = *(const v8 *)(x + k + p), x2 = *(const v8 *)(x + 2 * k + p), x3 = *(const v8 *)(x + 3 * k + p);
+            a0 += x0 * va; b0 += x0 * vb; a1 += x1 * va; b1 += x1 * vb;
+            a2 += x2 * va; b2 += x2 * vb; a3 += x3 * va; b3 += x3 * vb;
+        }
+#define ST2(S, R, J) c[(r + R) * ldc + J] = ((S[0] + S[4]) + (S[1] + S[5])) + ((S[2] + S[6]) + (S[3] + S[7]));
+        ST2(a0,0,ja) ST2(a1,1,ja) ST2(a2,2,ja) ST2(a3,3,ja) ST2(b0,0,jb) ST2(b1,1,jb) ST2(b2,2,jb) ST2(b3,3,jb)
+    }
+}
+
+// Two weight rows from the two halves of the range (two sequential streams).
 __attribute__((target("avx2,fma"))) void two(const float *a, const float *b, float *c, long k, long ldc, long j0, long j1) {
     long half = (j1 - j0) / 2;
-    for (long t = 0; t < half; t++) {
-        long ja = j0 + t, jb = j0 + half + t;
-        const float *wa = b + ja * k, *wb = b + jb * k;
-        for (long r = 0; r < 8; r += 4) {
-            const float *x = a + r * k;
-            v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0};
-            for (long p = 0; p + 8 <= k; p += 8) {
-                const v8 va = *(const v8 *)(wa + p), vb = *(const v8 *)(wb + p);
-                v8 x0 = *(const v8 *)(x + p), x1 = *(const v8 *)(x + k + p), x2 = *(const v8 *)(x + 2 * k + p), x3 = *(const v8 *)(x + 3 * k + p);
-                a0 += x0 * va; b0 += x0 * vb; a1 += x1 * va; b1 += x1 * vb;
-                a2 += x2 * va; b2 += x2 * vb; a3 += x3 * va; b3 += x3 * vb;
-            }
-#define ST2(S, R, J) c[(r + R) * ldc + J] = ((S[0] + S[4]) + (S[1] + S[5])) + ((S[2] + S[6]) + (S[3] + S[7]));
-            ST2(a0,0,ja) ST2(a1,1,ja) ST2(a2,2,ja) ST2(a3,3,ja) ST2(b0,0,jb) ST2(b1,1,jb) ST2(b2,2,jb) ST2(b3,3,jb)
-        }
-    }
+    for (long t = 0; t < half; t++) pair(a, b, c, k, ldc, j0 + t, j0 + half + t);
     if ((j1 - j0) % 2) cur8(a, b, c, k, ldc, j1 - 1, j1);
 }
 
-// Two adjacent weight rows, 4 input rows at a time.
+// Two adjacent weight rows.
 __attribute__((target("avx2,fma"))) void adj(const float *a, const float *b, float *c, long k, long ldc, long j0, long j1) {
-    for (long ja = j0; ja + 1 < j1; ja += 2) {
-        long jb = ja + 1;
-        const float *wa = b + ja * k, *wb = b + jb * k;
-        for (long r = 0; r < 8; r += 4) {
-            const float *x = a + r * k;
-            v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0};
-            for (long p = 0; p + 8 <= k; p += 8) {
-                const v8 va = *(const v8 *)(wa + p), vb = *(const v8 *)(wb + p);
-                v8 x0 = *(const v8 *)(x + p), x1 = *(const v8 *)(x + k + p), x2 = *(const v8 *)(x + 2 * k + p), x3 = *(const v8 *)(x + 3 * k + p);
-                a0 += x0 * va; b0 += x0 * vb; a1 += x1 * va; b1 += x1 * vb;
-                a2 += x2 * va; b2 += x2 * vb; a3 += x3 * va; b3 += x3 * vb;
-            }
-            ST2(a0,0,ja) ST2(a1,1,ja) ST2(a2,2,ja) ST2(a3,3,ja) ST2(b0,0,jb) ST2(b1,1,jb) ST2(b2,2,jb) ST2(b3,3,jb)
-        }
-    }
+    for (long ja = j0; ja + 1 < j1; ja += 2) pair(a, b, c, k, ldc, ja, ja + 1);
     if ((j1 - j0) % 2) cur8(a, b, c, k, ldc, j1 - 1, j1);
 }
 
