@@ -101,7 +101,7 @@ public struct ComparisonRunner {
             while true {
                 let pending = plan.searchRuns(base: spec.name, results: results).filter { results[$0] == nil }
                 if pending.isEmpty { break }
-                log("\(spec.name): learning-rate search, \(pending.count) runs to make")
+                log("\(spec.name): learning-rate search, \(ReportFormat.counted(pending.count, "run")) to make")
                 try make(pending)
             }
             let choices = LearningRateSelection.choose(settings: settings, results: Array(results.values))[spec.name] ?? [:]
@@ -124,7 +124,7 @@ public struct ComparisonRunner {
         guard left > 0 else { return "; none left" }
         guard !seconds.isEmpty else { return "; \(left) runs left" }
         let estimate = Double(left) * seconds.reduce(0, +) / Double(seconds.count)
-        return "; \(left) run\(left == 1 ? "" : "s") left, about \(ReportFormat.duration(estimate))"
+        return "; \(ReportFormat.counted(left, "run")) left, about \(ReportFormat.duration(estimate))"
     }
 
     /// - Throws: ``ComparisonError/workDirectoryMismatch(path:differences:)`` if `previous` was made

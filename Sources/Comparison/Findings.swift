@@ -29,7 +29,7 @@ public enum Findings {
         let iapt = summary.summary(base: base, setting: setting, method: .iapt)
         guard let own = iapt.averageUnseen else { return "\(opening) IAPT has no complete results yet, so nothing is compared." }
         var text = "\(opening) IAPT's median average unseen accuracy is \(percent(own.median)) % (range "
-            + "\(percent(own.minimum))–\(percent(own.maximum)), \(own.count) seed\(own.count == 1 ? "" : "s"))."
+            + "\(percent(own.minimum))–\(percent(own.maximum)), \(ReportFormat.counted(own.count, "seed")))."
         let others = summary.settings.methods(for: base).filter { $0 != .iapt }
         let baselines = others.filter { $0.adapterMethod != ComparisonMethod.iapt.adapterMethod }
         let ablations = others.filter { $0.adapterMethod == ComparisonMethod.iapt.adapterMethod }

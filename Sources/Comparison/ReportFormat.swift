@@ -37,6 +37,11 @@ enum ReportFormat {
         return (value < 0 ? "-" : "") + grouped
     }
 
+    /// `1 run`, `3 runs`: a count and its noun, plural unless the count is 1 (nouns whose plural adds `s`).
+    static func counted(_ value: Int, _ noun: String) -> String {
+        "\(value) \(noun)\(value == 1 ? "" : "s")"
+    }
+
     /// `4.1 M` or `812 k` or `950`, for parameter counts in prose.
     static func size(_ value: Int) -> String {
         if value >= 1_000_000 { return String(format: "%.1f M", Double(value) / 1e6) }

@@ -176,6 +176,9 @@ import TaskSuite
         #expect(ReportFormat.points(0.00001) == "0.0")
         #expect(ReportFormat.rate(1e-3) == "0.001")
         #expect(ReportFormat.duration(3725) == "1 h 02 min")
+        #expect(ReportFormat.counted(1, "run") == "1 run")
+        #expect(ReportFormat.counted(0, "run") == "0 runs")
+        #expect(ReportFormat.counted(12, "chosen run") == "12 chosen runs")
         #expect(ReportFormat.percent(Spread([0.5]), planned: 3) == "50.0 (50.0–50.0)†")
         #expect(ReportFormat.percent(nil, planned: 3) == "—")
     }
