@@ -19,8 +19,8 @@ public struct ComparisonRunner {
     /// Only the final runs of these seeds are made in this session (the search, at seed 0, always is);
     /// `nil` for every seed.
     public let onlySeeds: Set<Int>?
-    /// Receives one line per event: bases loaded, each run with its accuracies, time and the
-    /// estimated time left, the chosen rates.
+    /// Receives one line per event: bases loaded, each dev evaluation of a run (indented), each
+    /// finished run with its accuracies, time and the estimated time left, the chosen rates.
     public let log: (String) -> Void
     /// Called after every optimizer step of every run (for a progress bar).
     public let trainingProgress: ((TrainingProgress) -> Void)?
@@ -77,7 +77,10 @@ public struct ComparisonRunner {
         var results: [RunKey: RunResult] = [:]
         for result in try store.allResults() { results[result.key] = result }
         let plan = ComparisonPlan(settings: settings)
-        let executor = RunExecutor(settings: settings, data: data, trainingProgress: trainingProgress)
+        var executor = RunExecutor(settings: settings, data: data, trainingProgress: trainingProgress)
+        executor.curvePoint = { [log, settings] key, point in
+            log("  \(key) at step \(point.step) of \(settings.steps(for: key.setting, base: key.base)): " + Self.describe(point))
+        }
         var sessionRuns: [Double] = []
         func make(_ runs: [RunKey]) throws {
             for key in runs where results[key] == nil {
@@ -142,6 +145,12 @@ public struct ComparisonRunner {
         if !differences.isEmpty {
             throw ComparisonError.workDirectoryMismatch(path: store.directory.path, differences: differences)
         }
+    }
+
+    /// `dev 52.1 % (125 of 240), dev loss 0.416, training loss 0.452`.
+    static func describe(_ point: CurvePoint) -> String {
+        String(format: "dev %.1f %% (%d of %d), dev loss %.3f, training loss %.3f",
+               100 * point.dev.accuracy, point.dev.correct, point.dev.total, point.devLoss, point.trainLoss)
     }
 
     /// `dev 50.0 %, seen 51.0 %, unseen 43.3 %, loss 0.812, 31.2 s (train 27.0 s)`.

@@ -12,6 +12,8 @@ struct RunExecutor {
     let data: ComparisonData
     /// Called after every optimizer step (for a progress bar); never stops training.
     let trainingProgress: ((TrainingProgress) -> Void)?
+    /// Called with each point of a run's learning curve as soon as it is measured.
+    var curvePoint: ((RunKey, CurvePoint) -> Void)? = nil
 
     /// How a run holds the frozen weights. Runs in one pass pack them for both products, as every
     /// run was made before `TrainingMemory.fastest` stopped packing and before micro-batches
@@ -85,6 +87,7 @@ struct RunExecutor {
                     do {
                         let point = CurvePoint(step: progress.step, dev: total(try scores(devExamples)), devLoss: loss, trainLoss: progress.loss)
                         curve.append(point)
+                        curvePoint?(key, point)
                         if best.map({ Self.isBetter(point, than: $0.point) }) ?? true {
                             best = (point, adapter.weights)
                             sincePoint = 0

@@ -27,6 +27,9 @@ import TaskSuite
         #expect(results.count == planned)
         #expect((log.filter { $0.hasPrefix("[") }.count) == planned, "one progress line per run")
         #expect(log.contains { $0.hasPrefix("[2/11] iapt mixed seed 0 lr 0.01 on tiny: dev ") }, "\(log)")
+        #expect(log.filter { $0.hasPrefix("  ") }.count == results.reduce(0) { $0 + $1.curve.count }, "one line per dev evaluation")
+        #expect(log.contains { $0.hasPrefix("  iapt mixed seed 0 lr 0.01 on tiny at step 2 of 2: dev ") && $0.contains(" of 2), dev loss ") },
+                "\(log)")
         let description = try #require(manifest.bases.first)
         #expect(description.parameterCount == (try tinyModel().parameterCount))
         #expect(description.loraParameters == (112 * description.loraRank))
