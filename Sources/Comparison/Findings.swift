@@ -24,12 +24,13 @@ public enum Findings {
 
     /// `On bundled, mixed setting: IAPT's median average unseen accuracy is 43.3 % (range 40.0–45.0, 3 seeds).
     /// It beats prompt-4 (30.0 %; the ranges do not overlap) …; it does not beat lora (45.0 %; the ranges overlap).`
+    /// Where both sides have a single seed there is no range to compare, and none is mentioned.
     static func comparison(_ summary: ComparisonSummary, base: String, setting: ComparisonSetting) -> String {
         let opening = "On \(base), \(setting.rawValue) setting:"
         let iapt = summary.summary(base: base, setting: setting, method: .iapt)
         guard let own = iapt.averageUnseen else { return "\(opening) IAPT has no complete results yet, so nothing is compared." }
-        var text = "\(opening) IAPT's median average unseen accuracy is \(percent(own.median)) % (range "
-            + "\(percent(own.minimum))–\(percent(own.maximum)), \(ReportFormat.counted(own.count, "seed")))."
+        var text = "\(opening) IAPT's median average unseen accuracy is \(percent(own.median)) % ("
+            + (own.count == 1 ? "1 seed" : "range \(percent(own.minimum))–\(percent(own.maximum)), \(own.count) seeds") + ")."
         let others = summary.settings.methods(for: base).filter { $0 != .iapt }
         let baselines = others.filter { $0.adapterMethod != ComparisonMethod.iapt.adapterMethod }
         let ablations = others.filter { $0.adapterMethod == ComparisonMethod.iapt.adapterMethod }
@@ -52,7 +53,8 @@ public enum Findings {
                 absent.append(method.rawValue)
                 continue
             }
-            let detail = "\(method.rawValue) (\(percent(other.median)) %; the ranges \(own.overlaps(other) ? "overlap" : "do not overlap"))"
+            let ranges = own.count == 1 && other.count == 1 ? "" : "; the ranges \(own.overlaps(other) ? "overlap" : "do not overlap")"
+            let detail = "\(method.rawValue) (\(percent(other.median)) %\(ranges))"
             if own.median > other.median { beats.append(detail) } else if own.median == other.median { ties.append(detail) } else { loses.append(detail) }
         }
         var clauses: [String] = []
@@ -78,21 +80,23 @@ public enum Findings {
             return row.averageUnseen.map { (method, $0, row.trainableParameters) }
         }
         guard let iapt = row(.iapt) else { return nil }
-        func described(_ entry: (method: ComparisonMethod, unseen: Spread, parameters: Int?)) -> String {
-            "\(entry.method.rawValue) \(percent(entry.unseen.median)) %" + (entry.parameters.map { ", \(ReportFormat.count($0)) parameters" } ?? "")
+        /// `prompt-4 (32.0 %, 1,000 parameters)`, `lora (48.0 %, 1,000 parameters; IAPT -4.0 points)`.
+        func described(_ entry: (method: ComparisonMethod, unseen: Spread, parameters: Int?), _ remark: String? = nil) -> String {
+            let facts = ["\(percent(entry.unseen.median)) %"] + (entry.parameters.map { ["\(ReportFormat.count($0)) parameters"] } ?? [])
+            return "\(entry.method.rawValue) (" + facts.joined(separator: ", ") + (remark.map { "; " + $0 } ?? "") + ")"
         }
         let methods = summary.settings.methods(for: name)
         var text = "**The paper's first claim on \(name)** (mixed setting, average unseen accuracy, median over seeds; "
-            + "\(described(iapt))). "
+            + "\(iapt.method.rawValue) \(percent(iapt.unseen.median)) %" + (iapt.parameters.map { " with \(ReportFormat.count($0)) parameters" } ?? "") + "). "
         let earlier = methods.filter { ["prompt", "ptuning2", "prefix"].contains($0.adapterMethod ?? "") }.compactMap(row)
         if earlier.isEmpty {
             text += "*IAPT beats the earlier prompt methods*: no result of theirs yet. "
         } else {
             let beaten = earlier.filter { iapt.unseen.median > $0.unseen.median }, unbeaten = earlier.filter { iapt.unseen.median <= $0.unseen.median }
             text += "*IAPT beats the earlier prompt methods*: "
-                + (unbeaten.isEmpty ? "holds against every one compared (" + list(beaten.map(described)) + ")"
-                   : beaten.isEmpty ? "does not hold against any (" + list(unbeaten.map(described)) + ")"
-                   : "holds against " + list(beaten.map(described)) + "; does not hold against " + list(unbeaten.map(described))) + ". "
+                + (unbeaten.isEmpty ? "holds against every one compared: " + list(beaten.map { described($0) })
+                   : beaten.isEmpty ? "does not hold against any compared: " + list(unbeaten.map { described($0) })
+                   : "holds against " + list(beaten.map { described($0) }) + "; does not hold against " + list(unbeaten.map { described($0) })) + ". "
         }
         let loras = methods.filter { $0.adapterMethod == "lora" }.compactMap(row)
         if loras.isEmpty {
@@ -101,8 +105,8 @@ public enum Findings {
             let verdicts = loras.map { lora -> String in
                 let gap = iapt.unseen.median - lora.unseen.median
                 let close = gap >= -competitiveMargin || iapt.unseen.overlaps(lora.unseen)
-                return "\(close ? "holds" : "does not hold") against \(described(lora)) (IAPT \(ReportFormat.points(gap)) points"
-                    + "\(iapt.unseen.overlaps(lora.unseen) && iapt.unseen.count > 1 ? ", the ranges overlap" : ""))"
+                let remark = "IAPT \(ReportFormat.points(gap)) points" + (iapt.unseen.overlaps(lora.unseen) && iapt.unseen.count > 1 ? ", the ranges overlap" : "")
+                return "\(close ? "holds" : "does not hold") against \(described(lora, remark))"
             }
             text += "*IAPT is competitive with LoRA* (within \(Int(100 * competitiveMargin)) points or with overlapping ranges over seeds): "
                 + verdicts.joined(separator: "; ") + "."
