@@ -182,7 +182,9 @@ public enum MarkdownReport {
         if total > 0 {
             lines += ["", nearCap == 0
                 ? "No chosen run peaked in the last tenth of its base's cap: every method had stopped improving on dev before it."
-                : "\(nearCap) of \(ReportFormat.counted(total, "chosen run")) peaked in the last tenth of their base's cap: for them the cap may be short, "
+                : total == 1
+                ? "The chosen run peaked in the last tenth of its base's cap: the cap may be short for it, and a longer cap could change its numbers."
+                : "\(nearCap) of \(total) chosen runs peaked in the last tenth of their base's cap: for them the cap may be short, "
                     + "and a longer cap could change their numbers."]
         }
         return lines.joined(separator: "\n")

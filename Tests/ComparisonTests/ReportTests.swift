@@ -114,6 +114,22 @@ import TaskSuite
         #expect(markdown.contains("| prompt-4 | 50.0 | 32.0 | +12.0 | 60.0 | 32.0 | +22.0 | +10.0 |"), "\(markdown)")
     }
 
+    @Test func testTheCurvesSectionSaysWhetherTheChosenRunsPeakedNearTheCap() throws {
+        // Every synthetic run has its best dev point at step 10.
+        func markdown(mixedSteps: Int, seeds: Int) -> String {
+            let settings = ComparisonSettings(
+                bases: [BaseSpec(name: "small", path: "bases/small")], methods: [.base, .iapt], mixedSteps: mixedSteps,
+                learningRates: [1e-3], gridExtensions: 0, seedCount: seeds)
+            let results = [syntheticResult(key("small", .base, rate: nil), seen: 0.1, unseen: 0.1)]
+                + (0..<seeds).map { syntheticResult(key("small", .iapt, seed: $0, rate: 1e-3), seen: 0.5, unseen: 0.4) }
+            return MarkdownReport.render(ComparisonSummary(manifest: syntheticManifest(settings), results: results), workDirectory: "w")
+        }
+        #expect(markdown(mixedSteps: 10, seeds: 1).contains(
+            "The chosen run peaked in the last tenth of its base's cap: the cap may be short for it, and a longer cap could change its numbers."))
+        #expect(markdown(mixedSteps: 10, seeds: 2).contains("2 of 2 chosen runs peaked in the last tenth of their base's cap"))
+        #expect(markdown(mixedSteps: 1500, seeds: 2).contains("No chosen run peaked in the last tenth of its base's cap"))
+    }
+
     @Test func testFindingsSayWhichBaselinesIAPTBeatsAndWhetherRangesOverlap() throws {
         var paragraphs = Findings.paragraphs(summary)
         #expect(paragraphs[0] == ("**The paper's first claim on small** (mixed setting, average unseen accuracy, median over seeds; "
