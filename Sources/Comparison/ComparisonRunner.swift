@@ -125,7 +125,7 @@ public struct ComparisonRunner {
     /// `; 12 runs left, about 1 h 05 min` from the mean time of this session's trained runs.
     static func remaining(_ left: Int, _ seconds: [Double]) -> String {
         guard left > 0 else { return "; none left" }
-        guard !seconds.isEmpty else { return "; \(left) runs left" }
+        guard !seconds.isEmpty else { return "; \(ReportFormat.counted(left, "run")) left" }
         let estimate = Double(left) * seconds.reduce(0, +) / Double(seconds.count)
         return "; \(ReportFormat.counted(left, "run")) left, about \(ReportFormat.duration(estimate))"
     }

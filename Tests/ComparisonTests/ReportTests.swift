@@ -197,6 +197,8 @@ import TaskSuite
         #expect(ReportFormat.counted(1, "run") == "1 run")
         #expect(ReportFormat.counted(0, "run") == "0 runs")
         #expect(ReportFormat.counted(12, "chosen run") == "12 chosen runs")
+        #expect(ComparisonRunner.remaining(1, []) == "; 1 run left")
+        #expect(ComparisonRunner.remaining(3, [60, 120]) == "; 3 runs left, about 4 min 30 s")
         #expect(ReportFormat.percent(Spread([0.5]), planned: 3) == "50.0 (50.0–50.0)†")
         #expect(ReportFormat.percent(nil, planned: 3) == "—")
     }
