@@ -77,8 +77,7 @@ public struct ComparisonRunner {
         var results: [RunKey: RunResult] = [:]
         for result in try store.allResults() { results[result.key] = result }
         let plan = ComparisonPlan(settings: settings)
-        var executor = RunExecutor(settings: settings, data: data, trainingProgress: trainingProgress)
-        executor.curvePoint = { [log, settings] key, point in
+        let executor = RunExecutor(settings: settings, data: data, trainingProgress: trainingProgress) { [log, settings] key, point in
             log("  \(key) at step \(point.step) of \(settings.steps(for: key.setting, base: key.base)): " + Self.describe(point))
         }
         var sessionRuns: [Double] = []
