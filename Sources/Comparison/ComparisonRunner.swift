@@ -69,7 +69,9 @@ public struct ComparisonRunner {
         var manifest = ComparisonManifest(
             settings: merged,
             bases: merged.bases.compactMap { spec in
-                bases[spec.name]?.description ?? previous?.bases.first { $0.spec.name == spec.name }
+                var description = bases[spec.name]?.description ?? previous?.bases.first { $0.spec.name == spec.name }
+                description?.spec = spec
+                return description
             },
             command: command, sessionSeconds: (previous?.sessionSeconds ?? []) + [0])
         try store.save(manifest)

@@ -55,7 +55,11 @@ public enum Findings {
             }
             let ranges = own.count == 1 && other.count == 1 ? "" : "; the ranges \(own.overlaps(other) ? "overlap" : "do not overlap")"
             let detail = "\(method.rawValue) (\(percent(other.median)) %\(ranges))"
-            if own.median > other.median { beats.append(detail) } else if own.median == other.median { ties.append(detail) } else { loses.append(detail) }
+            switch order(own.median, other.median) {
+            case 1: beats.append(detail)
+            case 0: ties.append(detail)
+            default: loses.append(detail)
+            }
         }
         var clauses: [String] = []
         if !beats.isEmpty { clauses.append("beats " + list(beats)) }
@@ -64,6 +68,14 @@ public enum Findings {
         if !absent.isEmpty { clauses.append("cannot yet be compared with " + list(absent) + " (no complete results)") }
         guard !clauses.isEmpty else { return nil }
         return subject + " " + clauses.joined(separator: "; it ") + "."
+    }
+
+    /// 1, 0 or -1 as accuracy `a` (a fraction) is above, level with or below `b` to a tenth of a point,
+    /// the precision the report prints: a mean over tasks adds fractions in its own order, so two runs
+    /// with the same counts can differ in the last bits and must still read as level.
+    private static func order(_ a: Double, _ b: Double) -> Int {
+        let a = (1000 * a).rounded(), b = (1000 * b).rounded()
+        return a > b ? 1 : a < b ? -1 : 0
     }
 
     /// How close a method must come to LoRA to count as competitive with it: within this many points
@@ -92,7 +104,8 @@ public enum Findings {
         if earlier.isEmpty {
             text += "*IAPT beats the earlier prompt methods*: no result of theirs yet. "
         } else {
-            let beaten = earlier.filter { iapt.unseen.median > $0.unseen.median }, unbeaten = earlier.filter { iapt.unseen.median <= $0.unseen.median }
+            let beaten = earlier.filter { order(iapt.unseen.median, $0.unseen.median) > 0 }
+            let unbeaten = earlier.filter { order(iapt.unseen.median, $0.unseen.median) <= 0 }
             text += "*IAPT beats the earlier prompt methods*: "
                 + (unbeaten.isEmpty ? "holds against every one compared: " + list(beaten.map { described($0) })
                    : beaten.isEmpty ? "does not hold against any compared: " + list(unbeaten.map { described($0) })
@@ -112,7 +125,7 @@ public enum Findings {
                 + verdicts.joined(separator: "; ") + "."
         }
         let variants = methods.filter { $0.adapterMethod == ComparisonMethod.iapt.adapterMethod && $0 != .iapt }.compactMap(row)
-        if let best = variants.max(by: { $0.unseen.median < $1.unseen.median }), best.unseen.median > iapt.unseen.median {
+        if let best = variants.max(by: { $0.unseen.median < $1.unseen.median }), order(best.unseen.median, iapt.unseen.median) > 0 {
             text += " IAPT's best variant here is \(described(best)), \(ReportFormat.points(best.unseen.median - iapt.unseen.median)) points above the method as specified."
         }
         return text
