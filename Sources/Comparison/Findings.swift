@@ -117,7 +117,7 @@ public enum Findings {
         } else {
             let verdicts = loras.map { lora -> String in
                 let gap = iapt.unseen.median - lora.unseen.median
-                let close = gap >= -competitiveMargin || iapt.unseen.overlaps(lora.unseen)
+                let close = order(gap, -competitiveMargin) >= 0 || iapt.unseen.overlaps(lora.unseen)
                 let remark = "IAPT \(ReportFormat.points(gap)) points" + (iapt.unseen.overlaps(lora.unseen) && iapt.unseen.count > 1 ? ", the ranges overlap" : "")
                 return "\(close ? "holds" : "does not hold") against \(described(lora, remark))"
             }

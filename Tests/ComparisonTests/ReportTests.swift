@@ -168,6 +168,18 @@ import TaskSuite
         #expect(paragraphs[1].hasSuffix("Against its variants, it ties with iapt-kv (64.2 %)."), "\(paragraphs[1])")
     }
 
+    /// 44 % against 46 % is the margin exactly, though 0.44 - 0.46 is a little below -0.02 in floating point.
+    @Test func testCompetitiveWithLoRAAtTheMarginItself() throws {
+        let settings = ComparisonSettings(
+            bases: [BaseSpec(name: "small", path: "bases/small")], methods: [.iapt, .lora],
+            learningRates: [1e-3], gridExtensions: 0, seedCount: 1)
+        let results = [.iapt, .lora].map { method in
+            syntheticResult(key("small", method, rate: 1e-3), seen: 0.5, unseen: method == .iapt ? 0.44 : 0.46)
+        }
+        let claim = Findings.paragraphs(ComparisonSummary(manifest: syntheticManifest(settings), results: results))[0]
+        #expect(claim.hasSuffix("holds against lora (46.0 %, 1,000 parameters; IAPT -2.0 points)."), "\(claim)")
+    }
+
     @Test func testSVGIsWellFormedWithABarPerValueAndAMarkForMissingOnes() throws {
         let svg = SVGChart.render(summary)
         final class Collector: NSObject, XMLParserDelegate {
