@@ -74,7 +74,7 @@ public enum Findings {
     /// the precision the report prints: a mean over tasks adds fractions in its own order, so two runs
     /// with the same counts can differ in the last bits and must still read as level.
     private static func order(_ a: Double, _ b: Double) -> Int {
-        let a = (1000 * a).rounded(), b = (1000 * b).rounded()
+        let a = ReportFormat.tenthsOfAPoint(a), b = ReportFormat.tenthsOfAPoint(b)
         return a > b ? 1 : a < b ? -1 : 0
     }
 
@@ -142,8 +142,11 @@ public enum Findings {
         }
         let moves = summary.settings.methods.filter { $0 != .iapt }.compactMap { method -> String? in
             guard let before = gap(small, method), let after = gap(large, method) else { return nil }
-            let change = after - before
-            let direction = change > 0 ? "in IAPT's favour" : change < 0 ? "against IAPT" : "unchanged"
+            let direction = switch order(after, before) {
+            case 1: "in IAPT's favour"
+            case 0: "unchanged"
+            default: "against IAPT"
+            }
             return "to \(method.rawValue) from \(ReportFormat.points(before)) to \(ReportFormat.points(after)) points (\(direction))"
         }
         guard !moves.isEmpty else { return nil }

@@ -192,7 +192,7 @@ public enum MarkdownReport {
 
     private static func time(_ summary: ComparisonSummary) -> String {
         let (train, evaluation) = summary.runSeconds
-        let sessions = summary.manifest.sessionSeconds
+        let sessions = summary.manifest.sessionSeconds.filter { $0 > 0 }
         return "### Time\n\n\(summary.results.count) of \(summary.plannedRunCount) planned runs are finished. "
             + "Summed over those runs: \(ReportFormat.duration(train + evaluation)) (training \(ReportFormat.duration(train)), "
             + "evaluation \(ReportFormat.duration(evaluation))). End to end: \(ReportFormat.duration(sessions.reduce(0, +))) over "

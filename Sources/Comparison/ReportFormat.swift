@@ -52,9 +52,13 @@ enum ReportFormat {
     /// A learning rate in its shortest form: `0.001`, `1e-05`.
     static func rate(_ value: Float) -> String { String(format: "%g", value) }
 
+    /// `value` (a fraction) in whole tenths of a point: the precision at which the report prints
+    /// accuracies and gaps, and so the one at which it compares them.
+    static func tenthsOfAPoint(_ value: Double) -> Double { (1000 * value).rounded() }
+
     /// `+3.3` / `-1.0` / `0.0` points.
     static func points(_ value: Double) -> String {
-        let rounded = (1000 * value).rounded() / 10
+        let rounded = tenthsOfAPoint(value) / 10
         return rounded > 0 ? String(format: "+%.1f", rounded) : String(format: "%.1f", rounded == 0 ? 0 : rounded)
     }
 

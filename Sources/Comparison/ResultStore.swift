@@ -60,7 +60,8 @@ public struct ComparisonManifest: Codable, Equatable, Sendable {
     public var bases: [BaseDescription]
     /// The command of the latest session that ran, as typed (`peft compare …`).
     public var command: String
-    /// Wall-clock seconds of each session, end to end (the current one updated after every run).
+    /// Wall-clock seconds of each session, end to end (the current one updated after every run; a
+    /// session stopped before its first run finished keeps 0, and the report does not count it).
     public var sessionSeconds: [Double]
 
     /// A manifest with the given values; see each property for its meaning.

@@ -86,6 +86,10 @@ import TaskSuite
         #expect(markdown.contains("Per task: 300 train, 40 dev, 40 test-seen and 40 test-unseen"))
         #expect(markdown.contains("| small | `bases/small` | 2 × 64 |"))
         #expect(markdown.contains("End to end: 2 min 00 s over 2 sessions"))
+        var killed = summary.manifest
+        killed.sessionSeconds = [90, 0, 30]
+        #expect(MarkdownReport.render(ComparisonSummary(manifest: killed, results: summary.results), workDirectory: "w")
+            .contains("End to end: 2 min 00 s over 2 sessions"), "a session stopped before its first run finished ran nothing")
         var capped = settings
         capped.bases[1].mixedSteps = 600
         // A base that compares fewer rows, and runs the other seeds for LoRA only, shows only its rows,
@@ -166,6 +170,30 @@ import TaskSuite
         let paragraphs = Findings.paragraphs(ComparisonSummary(manifest: syntheticManifest(settings), results: results))
         #expect(!paragraphs[0].contains("best variant"), "\(paragraphs[0])")
         #expect(paragraphs[1].hasSuffix("Against its variants, it ties with iapt-kv (64.2 %)."), "\(paragraphs[1])")
+    }
+
+    /// A gap that prints the same on both bases is "unchanged", even when its float bits differ: on the
+    /// small base IAPT and IAPT-kv answer 154 of 240 spread differently (a gap of a few ulps), on the
+    /// large one they answer alike (a gap of exactly 0).
+    @Test func testScaleReadsGapsAtThePrecisionItPrints() throws {
+        let settings = ComparisonSettings(
+            bases: [BaseSpec(name: "small", path: "bases/small"), BaseSpec(name: "large", path: "bases/large")],
+            methods: [.iapt, .iaptKV], learningRates: [1e-3], gridExtensions: 0, seedCount: 1)
+        func result(_ base: String, _ method: ComparisonMethod, unseen counts: [Int]) -> RunResult {
+            var result = syntheticResult(key(base, method, rate: 1e-3), seen: 0.6, unseen: 0.6)
+            result.testUnseen = Dictionary(uniqueKeysWithValues: zip(TaskKind.allCases, counts).map { ($0.rawValue, Score(correct: $1, total: 40)) })
+            return result
+        }
+        let results = [
+            result("small", .iapt, unseen: [40, 23, 24, 24, 38, 5]), result("small", .iaptKV, unseen: [36, 24, 31, 24, 38, 1]),
+            result("large", .iapt, unseen: [36, 24, 31, 24, 38, 1]), result("large", .iaptKV, unseen: [36, 24, 31, 24, 38, 1]),
+        ]
+        let summary = ComparisonSummary(manifest: syntheticManifest(settings), results: results)
+        let small = try #require(summary.summary(base: "small", setting: .mixed, method: .iapt).averageUnseen?.median)
+        let smallKV = try #require(summary.summary(base: "small", setting: .mixed, method: .iaptKV).averageUnseen?.median)
+        #expect(small != smallKV, "the case needs a gap that is not exactly zero")
+        let scale = try #require(Findings.paragraphs(summary).first { $0.hasPrefix("From small") })
+        #expect(scale.contains("to iapt-kv from 0.0 to 0.0 points (unchanged)"), "\(scale)")
     }
 
     /// 44 % against 46 % is the margin exactly, though 0.44 - 0.46 is a little below -0.02 in floating point.
