@@ -1,4 +1,5 @@
 internal import CBLAS
+internal import CKernels
 
 /// Thin, row-major wrappers over OpenBLAS for kernels that work on raw buffers with strides.
 ///
@@ -114,14 +115,38 @@ public enum BLAS {
         try Parallel.asWorker(body)
     }
 
-    /// OpenBLAS's description of its build and the kernel it selected (for benchmark reports).
+    /// OpenBLAS's description of its build and the kernel set it uses (for benchmark reports),
+    /// saying so when the package replaced OpenBLAS's own choice (``replacedCoreName``).
     public static var configuration: String {
         guard let config = openblas_get_config() else { return "unknown" }
         return String(cString: config) + " core=" + coreName
+            + (replacedCoreName.map { " (OpenBLAS chose \($0) for this CPU; replaced at load)" } ?? "")
     }
 
-    /// The name of the kernel OpenBLAS selected for this CPU (e.g. `Haswell`, `Zen`, `Cooperlake`).
+    /// The name of the kernel set OpenBLAS uses on this CPU (e.g. `Haswell`, `Zen`, `Cooperlake`).
     public static var coreName: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
+
+    /// The kernel set OpenBLAS had chosen itself, when the package replaced it as the program was
+    /// loaded; `nil` when OpenBLAS's choice stands.
+    ///
+    /// OpenBLAS builds that pick kernels at run time (Debian's, for one) take an x86-64 CPU they do not
+    /// recognise for an old one: Debian 12's 0.3.21 gives a 5th-generation Xeon (family 6, model 207,
+    /// AVX-512) Prescott's SSE3 kernels, a fifth of the AVX-512 kernels' speed. Where OpenBLAS's choice
+    /// predates AVX2 on a CPU that has AVX2 and FMA, it is replaced by the one newer OpenBLAS versions
+    /// make from the vector units present (`SkylakeX` or `Cooperlake` with AVX-512, `Haswell`
+    /// otherwise). Setting `OPENBLAS_CORETYPE` keeps any choice, OpenBLAS's or the user's.
+    public static var replacedCoreName: String? { peft_openblas_replaced_core().map { String(cString: $0) } }
+
+    /// The replacement rule behind ``replacedCoreName``: the kernel set to use instead of `chosen`
+    /// on a CPU with the given vector units, or `nil` to keep `chosen`.
+    public static func coreReplacement(for chosen: String, avx2FMA: Bool, avx512: Bool, avx512BF16: Bool) -> String? {
+        peft_openblas_core_for(chosen, avx2FMA, avx512, avx512BF16).map { String(cString: $0) }
+    }
+
+    /// ``coreReplacement(for:avx2FMA:avx512:avx512BF16:)`` with the vector units of the CPU at hand.
+    public static func coreReplacementOnThisCPU(for chosen: String) -> String? {
+        peft_openblas_core_for_this_cpu(chosen).map { String(cString: $0) }
+    }
 
     @usableFromInline
     static func sgemmRowMajor(

@@ -5,7 +5,8 @@
 // the hot loops of decoding and training, where wide vectors and fused multiply-adds decide how
 // close a step gets to the memory bandwidth or the arithmetic peak. Each is compiled twice from the
 // same source: once with `target("avx2,fma")` and once portable; `peft_kernels_have_avx2()` tells
-// the caller (once, at start-up) which to use. Nothing here allocates or keeps state.
+// the caller (once, at start-up) which to use. Nothing here allocates or keeps state, except the
+// one repair of OpenBLAS's kernel choice at the end of this header.
 #ifndef PEFT_CKERNELS_H
 #define PEFT_CKERNELS_H
 
@@ -94,5 +95,22 @@ float peft_sum_avx2(const float *values, long count);
 
 /// ``peft_sum_avx2`` for any CPU (the same order of additions).
 float peft_sum_portable(const float *values, long count);
+
+/// The kernel set OpenBLAS should use instead of `chosen` (the name `openblas_get_corename()` gives),
+/// or NULL to keep it: on a CPU with AVX2 and FMA, a set that predates AVX2 (`Prescott`, which
+/// Debian 12's OpenBLAS 0.3.21 chooses for x86-64 CPUs it does not recognise, `Nehalem`,
+/// `Sandybridge`, …) is replaced as newer OpenBLAS versions choose for CPUs they do not recognise
+/// (by the vector units present): `Cooperlake` with AVX-512
+/// (F, BW, VL, DQ, CD) and AVX512-BF16, `SkylakeX` with AVX-512, `Haswell` otherwise. Any other
+/// choice is kept.
+const char *peft_openblas_core_for(const char *chosen, bool avx2_fma, bool avx512, bool avx512_bf16);
+
+/// ``peft_openblas_core_for`` with the vector units of the CPU at hand (NULL off x86-64).
+const char *peft_openblas_core_for_this_cpu(const char *chosen);
+
+/// The kernel set OpenBLAS had chosen itself when the package replaced it at load time (a
+/// constructor applies ``peft_openblas_core_for`` to this CPU, unless `OPENBLAS_CORETYPE` is set:
+/// that choice is the user's), or NULL when OpenBLAS's choice stands.
+const char *peft_openblas_replaced_core(void);
 
 #endif
