@@ -34,8 +34,7 @@ const char *peft_openblas_core_for(const char *chosen, bool avx2_fma, bool avx51
 
 const char *peft_openblas_core_for_this_cpu(const char *chosen) {
 #if PEFT_CORE_X86
-    __builtin_cpu_init();
-    const bool avx2_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    const bool avx2_fma = peft_kernels_have_avx2();  // also runs __builtin_cpu_init
     const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
                         __builtin_cpu_supports("avx512cd");

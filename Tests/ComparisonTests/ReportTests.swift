@@ -152,20 +152,22 @@ import TaskSuite
         #expect(paragraphs[4].hasPrefix("The largest drop from seen to unseen wordings (mixed setting on small) is lora's: 22.0 points"))
     }
 
+    /// A run at 1e-3 on `base` whose unseen split has the given correct counts of 40, task by task.
+    private func result(_ base: String, _ method: ComparisonMethod, unseen counts: [Int]) -> RunResult {
+        var result = syntheticResult(key(base, method, rate: 1e-3), seen: 0.6, unseen: 0.6)
+        result.testUnseen = Dictionary(uniqueKeysWithValues: zip(TaskKind.allCases, counts).map { ($0.rawValue, Score(correct: $1, total: 40)) })
+        return result
+    }
+
     /// SmolLM2's IAPT and IAPT-kv at seed 0 (154 of 240 unseen each, spread differently): the means
     /// over tasks differ in the last bit, and the findings must still call them level.
     @Test func testFindingsCompareAccuraciesAtThePrecisionTheyPrint() throws {
         let settings = ComparisonSettings(
             bases: [BaseSpec(name: "small", path: "bases/small")], methods: [.base, .iapt, .iaptKV],
             learningRates: [1e-3], gridExtensions: 0, seedCount: 1)
-        func result(_ method: ComparisonMethod, unseen counts: [Int]) -> RunResult {
-            var result = syntheticResult(key("small", method, rate: 1e-3), seen: 0.6, unseen: 0.6)
-            result.testUnseen = Dictionary(uniqueKeysWithValues: zip(TaskKind.allCases, counts).map { ($0.rawValue, Score(correct: $1, total: 40)) })
-            return result
-        }
         let results = [
             syntheticResult(key("small", .base, rate: nil), seen: 0, unseen: 0),
-            result(.iapt, unseen: [40, 23, 24, 24, 38, 5]), result(.iaptKV, unseen: [36, 24, 31, 24, 38, 1]),
+            result("small", .iapt, unseen: [40, 23, 24, 24, 38, 5]), result("small", .iaptKV, unseen: [36, 24, 31, 24, 38, 1]),
         ]
         let paragraphs = Findings.paragraphs(ComparisonSummary(manifest: syntheticManifest(settings), results: results))
         #expect(!paragraphs[0].contains("best variant"), "\(paragraphs[0])")
@@ -179,11 +181,6 @@ import TaskSuite
         let settings = ComparisonSettings(
             bases: [BaseSpec(name: "small", path: "bases/small"), BaseSpec(name: "large", path: "bases/large")],
             methods: [.iapt, .iaptKV], learningRates: [1e-3], gridExtensions: 0, seedCount: 1)
-        func result(_ base: String, _ method: ComparisonMethod, unseen counts: [Int]) -> RunResult {
-            var result = syntheticResult(key(base, method, rate: 1e-3), seen: 0.6, unseen: 0.6)
-            result.testUnseen = Dictionary(uniqueKeysWithValues: zip(TaskKind.allCases, counts).map { ($0.rawValue, Score(correct: $1, total: 40)) })
-            return result
-        }
         let results = [
             result("small", .iapt, unseen: [40, 23, 24, 24, 38, 5]), result("small", .iaptKV, unseen: [36, 24, 31, 24, 38, 1]),
             result("large", .iapt, unseen: [36, 24, 31, 24, 38, 1]), result("large", .iaptKV, unseen: [36, 24, 31, 24, 38, 1]),
