@@ -1,16 +1,14 @@
 // The hot loops Swift cannot compile for the CPU at hand on its own (see include/CKernels.h).
 // Each AVX2 + FMA kernel and its portable twin share one body, a macro expanded twice.
 #include "CKernels.h"
-
+#include "x86.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#if defined(__x86_64__) || defined(_M_X64)
-#define PEFT_KERNELS_X86 1
+#if PEFT_X86
 #define PEFT_AVX2 __attribute__((target("avx2,fma")))
 #else
-#define PEFT_KERNELS_X86 0
 #define PEFT_AVX2
 #endif
 
@@ -21,7 +19,7 @@ typedef float peft_v8 __attribute__((vector_size(32), aligned(4)));
 
 /// Whether this CPU runs the AVX2 + FMA kernels (always false off x86-64).
 bool peft_kernels_have_avx2(void) {
-#if PEFT_KERNELS_X86
+#if PEFT_X86
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #else
@@ -31,7 +29,7 @@ bool peft_kernels_have_avx2(void) {
 
 /// A hint to the CPU that the caller is spinning on a memory location.
 void peft_spin_pause(void) {
-#if PEFT_KERNELS_X86
+#if PEFT_X86
     __builtin_ia32_pause();
 #endif
 }

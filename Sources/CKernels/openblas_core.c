@@ -1,15 +1,10 @@
 // OpenBLAS's kernel choice, repaired where it does not know the CPU (see include/CKernels.h).
 #include "CKernels.h"
+#include "x86.h"
 
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
-
-#if defined(__x86_64__) || defined(_M_X64)
-#define PEFT_CORE_X86 1
-#else
-#define PEFT_CORE_X86 0
-#endif
 
 // The kernel sets of OpenBLAS's DYNAMIC_ARCH builds that predate AVX2 (the names
 // `openblas_get_corename()` gives). An x86-64 CPU that OpenBLAS 0.3.21 does not recognise (an
@@ -33,7 +28,7 @@ const char *peft_openblas_core_for(const char *chosen, bool avx2_fma, bool avx51
 }
 
 const char *peft_openblas_core_for_this_cpu(const char *chosen) {
-#if PEFT_CORE_X86
+#if PEFT_X86
     const bool avx2_fma = peft_kernels_have_avx2();  // also runs __builtin_cpu_init
     const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
