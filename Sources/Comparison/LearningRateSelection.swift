@@ -38,6 +38,14 @@ public struct LearningRateChoice: Equatable, Sendable {
 
     /// Whether every rate the rule needs has its run (otherwise the choice is provisional).
     public var isComplete: Bool { pendingRates.isEmpty }
+
+    /// Whether the search is finished and its chosen rate is still the highest or lowest rate it ran:
+    /// the grid grew there as far as ``ComparisonSettings/gridExtensions`` allows, so a rate beyond
+    /// it is untried.
+    public var isAtSearchEdge: Bool {
+        let rates = candidates.compactMap(\.key.learningRate)
+        return isComplete && rates.count > 1 && (learningRate == rates.max() || learningRate == rates.min())
+    }
 }
 
 /// Picks each trained method's learning rate on each base from its search runs (mixed setting, seed 0).

@@ -305,10 +305,7 @@ public enum MarkdownReport {
             notes.append("The learning rate of \(provisional.joined(separator: ", ")) is provisional: not every rate its search needs has a run yet.")
         }
         if notes.isEmpty { notes.append("Every planned run is finished; no run diverged.") }
-        let onEdge = summary.choices.values.flatMap(\.values).filter { choice in
-            let rates = choice.candidates.compactMap(\.key.learningRate)
-            return choice.isComplete && rates.count > 1 && (choice.learningRate == rates.max() || choice.learningRate == rates.min())
-        }.map { "\($0.method.rawValue) on \($0.base) (\(ReportFormat.rate($0.learningRate)))" }.sorted()
+        let onEdge = summary.choices.values.flatMap(\.values).filter(\.isAtSearchEdge).map { "\($0.method.rawValue) on \($0.base) (\(ReportFormat.rate($0.learningRate)))" }.sorted()
         if !onEdge.isEmpty {
             notes.append("The chosen learning rate of \(onEdge.joined(separator: ", ")) is the edge of every rate its search ran, "
                 + "the grid having grown as far as the settings allow at that edge: a rate beyond it is untried.")

@@ -80,10 +80,7 @@ import TaskSuite
         #expect(markdown.contains("## Findings\n\n**The paper's first claim on tiny**"))
         #expect(markdown.contains("\n\nOn tiny, mixed setting: IAPT's median average unseen accuracy is"))
         #expect(markdown.contains("Every planned run is finished"))
-        let onEdge = summary.choices.values.flatMap(\.values).filter { choice in
-            let rates = choice.candidates.compactMap(\.key.learningRate)
-            return rates.count > 1 && (choice.learningRate == rates.max() || choice.learningRate == rates.min())
-        }
+        let onEdge = summary.choices.values.flatMap(\.values).filter(\.isAtSearchEdge)
         #expect(markdown.contains("is the edge of every rate its search ran") == !onEdge.isEmpty)
         for choice in onEdge { #expect(markdown.contains("\(choice.method.rawValue) on \(choice.base) (")) }
         #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("Results.svg").path))

@@ -119,6 +119,9 @@ import TaskSuite
         #expect(choices[.prompt4]?.isComplete == false)
         #expect(choices[.prompt4]?.pendingRates == [1e-3, 1e-1])
         #expect(choices[.iapt]?.isComplete == true)
+        #expect(choices[.iapt]?.isAtSearchEdge == true, "1e-1 is the grid's top and the grid may not grow")
+        #expect(choices[.lora]?.isAtSearchEdge == true, "1e-3 is the grid's bottom")
+        #expect(choices[.prompt4]?.isAtSearchEdge == false, "an unfinished search is provisional, not at its edge")
     }
 
     @Test func testMethodsAreStoredByNameAndUnknownNamesAreRefused() throws {
