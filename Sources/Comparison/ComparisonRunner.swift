@@ -54,7 +54,15 @@ public struct ComparisonRunner {
         let sessionStart = clock.now
         try settings.validate()
         let previous = try store.manifest()
-        if let previous { try checkCompatible(with: previous) }
+        var settings = self.settings
+        if let previous {
+            try checkCompatible(with: previous)
+            if previous.settings.gridExtensions > settings.gridExtensions {
+                log("grid extensions: \(previous.settings.gridExtensions) at each edge, as earlier sessions searched "
+                    + "(--grid-extensions \(settings.gridExtensions) would drop their outer rates)")
+                settings.gridExtensions = previous.settings.gridExtensions
+            }
+        }
 
         let data = try ComparisonData(settings: settings)
         var bases: [String: LoadedBase] = [:]

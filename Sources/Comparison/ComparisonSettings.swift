@@ -118,7 +118,8 @@ public struct ComparisonSettings: Codable, Equatable, Sendable {
     /// ``BaseSpec/learningRates``).
     public var learningRates: [Float]
     /// How many half-decade steps a base's grid may grow beyond each of its edges for a method whose
-    /// best rate sits on that edge (see ``LearningRateSelection``).
+    /// best rate sits on that edge (see ``LearningRateSelection``). A work directory keeps the largest
+    /// value any of its sessions used, so a rate searched once stays a candidate.
     public var gridExtensions: Int
     /// The number of seeds: runs use seeds `0..<seedCount`.
     public var seedCount: Int
@@ -285,7 +286,7 @@ public struct ComparisonSettings: Codable, Equatable, Sendable {
 
     /// `earlier` with this session's bases (replacing those of the same name, their rows and seeded
     /// methods added to the earlier ones'; the others appended),
-    /// methods and per-task bases added, and the larger seed count: what the work directory holds
+    /// methods and per-task bases added, and the larger seed count and grid extension: what the work directory holds
     /// after this session. The recipe is this session's (checked equal beforehand).
     func merged(into earlier: ComparisonSettings) -> ComparisonSettings {
         var merged = self
@@ -295,6 +296,7 @@ public struct ComparisonSettings: Codable, Equatable, Sendable {
         merged.methods = ComparisonMethod.catalogue.filter(methodSet.contains)
         merged.perTaskBases = earlier.perTaskBases + perTaskBases.filter { !earlier.perTaskBases.contains($0) }
         merged.seedCount = max(earlier.seedCount, seedCount)
+        merged.gridExtensions = max(earlier.gridExtensions, gridExtensions)
         return merged
     }
 

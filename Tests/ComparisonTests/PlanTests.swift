@@ -173,12 +173,14 @@ import TaskSuite
     }
 
     @Test func testSettingsAreMergedAcrossSessions() throws {
-        let earlier = ComparisonSettings(bases: [BaseSpec(name: "small", path: "a")], methods: [.base, .iapt], seedCount: 3)
-        let later = ComparisonSettings(bases: [BaseSpec(name: "large", path: "b")], methods: [.lora, .iapt], seedCount: 1)
+        let earlier = ComparisonSettings(bases: [BaseSpec(name: "small", path: "a")], methods: [.base, .iapt], gridExtensions: 3, seedCount: 3)
+        let later = ComparisonSettings(bases: [BaseSpec(name: "large", path: "b")], methods: [.lora, .iapt], gridExtensions: 2, seedCount: 1)
         let merged = later.merged(into: earlier)
         #expect(merged.bases.map(\.name) == ["small", "large"])
         #expect(merged.methods == [.base, .iapt, .lora], "catalogue order")
         #expect(merged.seedCount == 3)
+        #expect(merged.gridExtensions == 3, "a rate searched under a wider extension stays a candidate")
+        #expect(earlier.merged(into: later).gridExtensions == 3)
     }
 
     @Test func testOutOfRangeSettingsNameTheirOption() throws {
