@@ -131,7 +131,8 @@ public enum Findings {
         return text
     }
 
-    /// How IAPT's gaps (mixed setting, average unseen) change from the smallest base to the largest.
+    /// How IAPT's gaps (its average unseen accuracy minus each other method's, mixed setting) change from the
+    /// smallest base to the largest, and by how much in whose favour.
     static func scale(_ summary: ComparisonSummary) -> String? {
         let bases = summary.manifest.bases.sorted { $0.parameterCount < $1.parameterCount }
         guard bases.count > 1, let small = bases.first, let large = bases.last else { return nil }
@@ -142,17 +143,18 @@ public enum Findings {
         }
         let moves = summary.settings.methods.filter { $0 != .iapt }.compactMap { method -> String? in
             guard let before = gap(small, method), let after = gap(large, method) else { return nil }
+            let change = String(format: "%.1f", abs(ReportFormat.tenthsOfAPoint(after) - ReportFormat.tenthsOfAPoint(before)) / 10)
             let direction = switch order(after, before) {
-            case 1: "in IAPT's favour"
+            case 1: "IAPT gains \(change)"
             case 0: "unchanged"
-            default: "against IAPT"
+            default: "IAPT loses \(change)"
             }
-            return "to \(method.rawValue) from \(ReportFormat.points(before)) to \(ReportFormat.points(after)) points (\(direction))"
+            return "against \(method.rawValue) from \(ReportFormat.points(before)) to \(ReportFormat.points(after)) points (\(direction))"
         }
         guard !moves.isEmpty else { return nil }
         return "From \(small.spec.name) (\(ReportFormat.size(small.parameterCount)) parameters) to \(large.spec.name) "
-            + "(\(ReportFormat.size(large.parameterCount))), IAPT's gap in average unseen accuracy (mixed setting) moves "
-            + list(moves) + "."
+            + "(\(ReportFormat.size(large.parameterCount))), IAPT's average unseen accuracy minus each other method's "
+            + "(mixed setting) moves " + list(moves) + "."
     }
 
     /// The trained method whose median average accuracy drops most from seen to unseen wordings on the
