@@ -8,7 +8,9 @@ import PEFT
 /// (``LearningRateSelection``), the final runs. Each finished run is saved at once, so the comparison
 /// can be interrupted at any point and resumed by running it again; a run with a stored result is never
 /// repeated. A session may name fewer bases, methods or seeds than earlier ones: the work directory's
-/// manifest keeps the union, so the report covers every session's runs.
+/// manifest keeps the union, so the report covers every session's runs. A base's rows and seeded
+/// methods (``BaseSpec/methods``, ``BaseSpec/seededMethods``) given by an earlier session apply to
+/// later ones that leave them out, and grow with those a session names.
 public struct ComparisonRunner {
     /// What to run.
     public let settings: ComparisonSettings
@@ -74,6 +76,9 @@ public struct ComparisonRunner {
             bases[spec.name] = base
         }
         let merged = previous.map { settings.merged(into: $0.settings) } ?? settings
+        // The session plans with its bases as the directory now holds them: rows and seeded methods
+        // given by earlier sessions still narrow what this one runs.
+        settings.bases = settings.bases.map { spec in merged.bases.first { $0.name == spec.name } ?? spec }
         var manifest = ComparisonManifest(
             settings: merged,
             bases: merged.bases.compactMap { spec in

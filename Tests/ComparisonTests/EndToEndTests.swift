@@ -87,6 +87,23 @@ import TaskSuite
         let curves = try String(contentsOf: output.appendingPathComponent("Results-curves.svg"), encoding: .utf8)
         #expect(curves.contains("<polyline class=\"curve\""))
 
+        // A base's seeded methods, once given, narrow later sessions that leave them out, and grow
+        // with those a session names.
+        func session(seeds: Int, seeded: [ComparisonMethod]?) throws -> [String] {
+            var lines: [String] = []
+            var settings = self.settings(base: base, seedCount: seeds)
+            settings.bases[0].seededMethods = seeded
+            try ComparisonRunner(settings: settings, workDirectory: work, command: "peft compare --tiny", onlySeeds: [seeds - 1],
+                                 log: { lines.append($0) }).run()
+            return lines.filter { $0.hasPrefix("[") }
+        }
+        let narrowed = try session(seeds: 4, seeded: [.lora])
+        #expect(narrowed.count == 2 && narrowed.allSatisfy { $0.contains("] lora ") && $0.contains(" seed 3 ") }, "\(narrowed)")
+        let kept = try session(seeds: 5, seeded: nil)
+        #expect(kept.count == 2 && kept.allSatisfy { $0.contains("] lora ") && $0.contains(" seed 4 ") }, "\(kept)")
+        let grown = try session(seeds: 6, seeded: [.iapt])
+        #expect(grown.count == 4 && grown.allSatisfy { $0.contains(" seed 5 ") }, "\(grown)")
+
         // Another recipe in the same work directory is refused.
         do {
             let error = try #require(throws: (any Error).self) { try ComparisonRunner(settings: self.settings(base: base, mixedSteps: 3), workDirectory: work, command: "", log: { _ in }).run() }
