@@ -56,15 +56,17 @@ public struct ComparisonRunner {
         let sessionStart = clock.now
         try settings.validate()
         let previous = try store.manifest()
+        if let previous { try checkCompatible(with: previous) }
+        let merged = previous.map { self.settings.merged(into: $0.settings) } ?? self.settings
+        // The session plans with what the directory now holds: its widest grid extension, and each of
+        // its bases' rows and seeded methods as earlier sessions gave them.
         var settings = self.settings
-        if let previous {
-            try checkCompatible(with: previous)
-            if previous.settings.gridExtensions > settings.gridExtensions {
-                log("grid extensions: \(previous.settings.gridExtensions) at each edge, as earlier sessions searched "
-                    + "(--grid-extensions \(settings.gridExtensions) would drop their outer rates)")
-                settings.gridExtensions = previous.settings.gridExtensions
-            }
+        if merged.gridExtensions > settings.gridExtensions {
+            log("grid extensions: \(merged.gridExtensions) at each edge, as earlier sessions searched "
+                + "(--grid-extensions \(settings.gridExtensions) would drop their outer rates)")
+            settings.gridExtensions = merged.gridExtensions
         }
+        settings.bases = settings.bases.map { spec in merged.bases.first { $0.name == spec.name } ?? spec }
 
         let data = try ComparisonData(settings: settings)
         var bases: [String: LoadedBase] = [:]
@@ -75,10 +77,6 @@ public struct ComparisonRunner {
                 + "IAPT \(info.iaptParameters) trainable, LoRA rank \(info.loraRank) → \(info.loraParameters)")
             bases[spec.name] = base
         }
-        let merged = previous.map { settings.merged(into: $0.settings) } ?? settings
-        // The session plans with its bases as the directory now holds them: rows and seeded methods
-        // given by earlier sessions still narrow what this one runs.
-        settings.bases = settings.bases.map { spec in merged.bases.first { $0.name == spec.name } ?? spec }
         var manifest = ComparisonManifest(
             settings: merged,
             bases: merged.bases.compactMap { spec in
