@@ -66,7 +66,7 @@ public struct ComparisonRunner {
                 + "(--grid-extensions \(settings.gridExtensions) would drop their outer rates)")
             settings.gridExtensions = merged.gridExtensions
         }
-        settings.bases = settings.bases.map { spec in merged.bases.first { $0.name == spec.name } ?? spec }
+        settings.bases = settings.bases.map { merged.spec($0.name) ?? $0 }
 
         let data = try ComparisonData(settings: settings)
         var bases: [String: LoadedBase] = [:]

@@ -171,7 +171,7 @@ public struct ComparisonSettings: Codable, Equatable, Sendable {
     public static let halfDecadeGrid: [Float] = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1]
 
     /// The base called `name`, if there is one.
-    private func spec(_ name: String) -> BaseSpec? {
+    func spec(_ name: String) -> BaseSpec? {
         bases.first { $0.name == name }
     }
 
