@@ -171,3 +171,48 @@ struct PromptTuningInitializationTests {
         #expect(abs(mean) < 0.1 && abs(variance - 1) < 0.15)
     }
 }
+
+@Suite("IAPT initialisation")
+struct IAPTInitializationTests {
+    @Test("b_up starts at zero, or from N(0, 1) with up_bias_init normal; W_up starts at zero either way",
+          arguments: [IAPTConfiguration.GeneratorOutput.hidden, .keysValues])
+    func upBias(output: IAPTConfiguration.GeneratorOutput) throws {
+        // Wide enough for 256 draws of b_up per adapter, so the moments below are checked 4 σ wide.
+        let model = try LlamaModel(randomWithConfig: LlamaConfig(
+            vocabSize: 40, hiddenSize: 64, intermediateSize: 64, numHiddenLayers: 4, numAttentionHeads: 4,
+            numKeyValueHeads: 2, rmsNormEps: 1e-5, ropeTheta: 10_000), seed: 3, initializerRange: 0.3)
+        let empty = try IAPTAdapter(model: model, configuration: IAPTConfiguration(bottleneck: 6, generatorOutput: output), seed: 4)
+        let drawn = try IAPTAdapter(
+            model: model, configuration: IAPTConfiguration(bottleneck: 6, generatorOutput: output, upBiasInit: .normal), seed: 4)
+        let batch = try TokenBatch(rows: [[3, 7, 1, 9, 12, 5]], instructionLengths: [4])
+        #expect(try logits(model, batch, adapter: drawn) != (try logits(model, batch, adapter: empty)))
+        var values: [Float] = []
+        for layer in 0..<model.config.numHiddenLayers {
+            let (zero, normal) = try (#require(empty.generators[layer]), #require(drawn.generators[layer]))
+            #expect(zero.upBias.value.scalars.allSatisfy { $0 == 0 })
+            #expect(zero.upWeight.value.scalars.allSatisfy { $0 == 0 } && normal.upWeight.value.scalars.allSatisfy { $0 == 0 })
+            values += normal.upBias.value.scalars
+        }
+        let mean = values.reduce(0, +) / Float(values.count)
+        let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(values.count)
+        #expect(abs(mean) < 0.25 && abs(variance - 1) < 0.35, "mean \(mean), variance \(variance) over \(values.count) draws")
+    }
+
+    @Test("up_bias_init is saved in adapter_config.json and read back; a file without it reads as zeros")
+    func configurationKey() throws {
+        let model = try tinyBackbone()
+        let adapter = try AdapterMethod.iapt.makeAdapter(for: model, settings: Data(#"{"up_bias_init": "normal", "bottleneck": 5}"#.utf8), seed: 2)
+        let saved = try JSONSerialization.jsonObject(with: adapter.configurationData()) as? [String: Any]
+        #expect(saved?["up_bias_init"] as? String == "normal")
+        let folder = temporaryFolder("iapt-up-bias-init")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try AdapterFiles.save(adapter, to: folder)
+        let loaded = try #require(try AdapterFiles.load(from: folder, model: model) as? IAPTAdapter)
+        #expect(loaded.configuration.upBiasInit == .normal && loaded.weights == adapter.weights)
+        let older = try JSONDecoder().decode(IAPTConfiguration.self, from: Data(#"{"peft_type": "IAPT", "bottleneck": 5}"#.utf8))
+        #expect(older.upBiasInit == .zeros)
+        #expect(throws: (any Error).self) {
+            try AdapterMethod.iapt.makeAdapter(for: model, settings: Data(#"{"up_bias_init": "ones"}"#.utf8))
+        }
+    }
+}

@@ -45,8 +45,9 @@ public final class IAPTAdapter: Adapter {
     private let keyValueWidth: Int
 
     /// A new adapter for `model`, initialised as `IAPT.md` chooses: `W_down` like a linear layer,
-    /// pool queries from `N(0, 0.02²)`, `W_up` and `b_up` zero (four empty prompt slots), rational
-    /// coefficients fitted to GELU on ``IAPTConfiguration/rationalInterval``.
+    /// pool queries from `N(0, 0.02²)`, `W_up` zero and `b_up` zero (four empty prompt slots) or, as
+    /// ``IAPTConfiguration/upBiasInit`` says, from `N(0, 1)`; rational coefficients fitted to GELU on
+    /// ``IAPTConfiguration/rationalInterval``.
     /// - Throws: ``AdapterError/invalidConfiguration(file:key:reason:)`` for invalid settings;
     ///   ``RationalActivationError`` if the GELU fit fails.
     public convenience init(model: LlamaModel, configuration: IAPTConfiguration, seed: UInt64 = 0) throws {
@@ -84,7 +85,8 @@ public final class IAPTAdapter: Adapter {
             let denominator = rational ? try generator.parameter(
                 "rational.denominator", shape: [configuration.rationalDegrees[1]], initializer: .values(fit?.activation.denominator ?? [])) : nil
             let upWeight = try generator.parameter("up_proj.weight", shape: [outputWidth, r], initializer: .zeros)
-            let upBias = try generator.parameter("up_proj.bias", shape: [outputWidth], initializer: .zeros)
+            let upBias = try generator.parameter(
+                "up_proj.bias", shape: [outputWidth], initializer: configuration.upBiasInit == .zeros ? .zeros : .normal(std: 1))
             generators[layer] = Generator(
                 downWeight: downWeight, downBias: downBias, poolQueries: poolQueries, numerator: numerator,
                 denominator: denominator, upWeight: upWeight, upBias: upBias)

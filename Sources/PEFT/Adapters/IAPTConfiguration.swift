@@ -46,6 +46,15 @@ public struct IAPTConfiguration: Codable, Sendable, Equatable {
         case keysValues = "kv"
     }
 
+    /// How the up-projection's bias `b_up` starts (*choice*; `W_up` starts at zero either way).
+    public enum UpBiasInit: String, Codable, Sendable, CaseIterable {
+        /// Zero: the prompts start empty (`IAPT.md`'s choice).
+        case zeros
+        /// Drawn from `N(0, 1)`, as P-tuning v2's prompts (output `hidden`) or prefix tuning's keys
+        /// and values (output `kv`) start: the instruction-aware part `W_up·Z` still starts at zero.
+        case normal
+    }
+
     /// `num_virtual_tokens`: prompt vectors per layer, `m` (default 4).
     public var virtualTokens: Int
     /// `bottleneck`: the generator's inner width, `r` (default 32).
@@ -64,6 +73,8 @@ public struct IAPTConfiguration: Codable, Sendable, Equatable {
     public var generatorInput: GeneratorInput
     /// `generator_output` (*choice*, hidden).
     public var generatorOutput: GeneratorOutput
+    /// `up_bias_init` (*choice*, zeros).
+    public var upBiasInit: UpBiasInit
     /// `layers`: the layers with a generator (`nil`: every layer).
     public var layers: [Int]?
     /// `base_model_name_or_path`, informational.
@@ -73,8 +84,8 @@ public struct IAPTConfiguration: Codable, Sendable, Equatable {
     public init(
         virtualTokens: Int = 4, bottleneck: Int = 32, pooling: Pooling = .selfAttention, activation: ActivationKind = .rational,
         rationalDegrees: [Int] = [5, 4], rationalInterval: [Double] = [-4, 4], rationalLearningRateMultiplier: Float = 0.1,
-        generatorInput: GeneratorInput = .normalized, generatorOutput: GeneratorOutput = .hidden, layers: [Int]? = nil,
-        baseModel: String? = nil
+        generatorInput: GeneratorInput = .normalized, generatorOutput: GeneratorOutput = .hidden, upBiasInit: UpBiasInit = .zeros,
+        layers: [Int]? = nil, baseModel: String? = nil
     ) {
         self.virtualTokens = virtualTokens
         self.bottleneck = bottleneck
@@ -85,6 +96,7 @@ public struct IAPTConfiguration: Codable, Sendable, Equatable {
         self.rationalLearningRateMultiplier = rationalLearningRateMultiplier
         self.generatorInput = generatorInput
         self.generatorOutput = generatorOutput
+        self.upBiasInit = upBiasInit
         self.layers = layers
         self.baseModel = baseModel
     }
@@ -93,7 +105,7 @@ public struct IAPTConfiguration: Codable, Sendable, Equatable {
         case peftType = "peft_type", taskType = "task_type", virtualTokens = "num_virtual_tokens", bottleneck, pooling
         case activation, rationalDegrees = "rational_degrees", rationalInterval = "rational_init_interval"
         case rationalLearningRateMultiplier = "rational_lr_multiplier", generatorInput = "generator_input", layers
-        case generatorOutput = "generator_output"
+        case generatorOutput = "generator_output", upBiasInit = "up_bias_init"
         case baseModel = "base_model_name_or_path"
     }
 
@@ -110,6 +122,7 @@ public struct IAPTConfiguration: Codable, Sendable, Equatable {
             ?? defaults.rationalLearningRateMultiplier
         generatorInput = try container.decodeIfPresent(GeneratorInput.self, forKey: .generatorInput) ?? defaults.generatorInput
         generatorOutput = try container.decodeIfPresent(GeneratorOutput.self, forKey: .generatorOutput) ?? defaults.generatorOutput
+        upBiasInit = try container.decodeIfPresent(UpBiasInit.self, forKey: .upBiasInit) ?? defaults.upBiasInit
         layers = try container.decodeIfPresent([Int].self, forKey: .layers)
         baseModel = try container.decodeIfPresent(String.self, forKey: .baseModel)
     }
@@ -127,6 +140,7 @@ public struct IAPTConfiguration: Codable, Sendable, Equatable {
         try container.encode(rationalLearningRateMultiplier, forKey: .rationalLearningRateMultiplier)
         try container.encode(generatorInput, forKey: .generatorInput)
         try container.encode(generatorOutput, forKey: .generatorOutput)
+        try container.encode(upBiasInit, forKey: .upBiasInit)
         try container.encode(layers, forKey: .layers)
         try container.encode(baseModel, forKey: .baseModel)
     }
