@@ -126,6 +126,10 @@ public struct ComparisonMethod: RawRepresentable, Hashable, Codable, Sendable, C
         summary: "IAPT as `IAPT.md` gives it: 4 tokens per layer, bottleneck 32, self-attention pooling, rational activation")
     /// IAPT whose up-projection emits each layer's keys and values directly.
     public static let iaptKV = iaptVariant("iapt-kv", ["generator_output": "kv"], "IAPT whose generator emits each layer's keys and values directly")
+    /// IAPT whose prompts start from `N(0, 1)` (`up_bias_init` `normal`) instead of zero, so that the
+    /// layer's norm does not amplify their first updates.
+    public static let iaptNormal = iaptVariant(
+        "iapt-normal", ["up_bias_init": "normal"], "IAPT whose prompts start from N(0, 1) (`b_up`), not zero")
     /// IAPT reading the raw residual stream instead of the normalised one.
     public static let iaptRaw = iaptVariant("iapt-raw", ["generator_input": "residual"], "IAPT reading the raw residual stream, not the normalised one")
     /// IAPT with bottleneck 8.
@@ -148,7 +152,7 @@ public struct ComparisonMethod: RawRepresentable, Hashable, Codable, Sendable, C
 
     /// Every row, in table order: the floor, the earlier prompt methods, IAPT and its variants, LoRA.
     public static let catalogue: [ComparisonMethod] = [
-        base, prompt4, prompt32, pTuningV2, prefix, iapt, iaptKV, iaptRaw, iaptB8, iaptB128, iaptMean, iaptGELU, lora, loraR8,
+        base, prompt4, prompt32, pTuningV2, prefix, iapt, iaptKV, iaptNormal, iaptRaw, iaptB8, iaptB128, iaptMean, iaptGELU, lora, loraR8,
     ]
     /// The catalogue, for code written against the enumeration this type replaced.
     public static var allCases: [ComparisonMethod] { catalogue }

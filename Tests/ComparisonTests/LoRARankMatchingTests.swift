@@ -51,6 +51,8 @@ import Transformer
         #expect((try ComparisonMethod.pTuningV2.makeAdapter(for: model, matchedRank: 1, seed: 0)?.layerPrefixLength) == 4)
         let kv = try ComparisonMethod.iaptKV.makeAdapter(for: model, matchedRank: 1, seed: 0) as? IAPTAdapter
         #expect(kv?.configuration.generatorOutput == .keysValues)
+        let normal = try ComparisonMethod.iaptNormal.makeAdapter(for: model, matchedRank: 1, seed: 0) as? IAPTAdapter
+        #expect(normal?.configuration.upBiasInit == .normal)
         let b8 = try ComparisonMethod.iaptB8.makeAdapter(for: model, matchedRank: 1, seed: 0) as? IAPTAdapter
         #expect(b8?.configuration.bottleneck == 8)
         let raw = try ComparisonMethod.iaptRaw.makeAdapter(for: model, matchedRank: 1, seed: 0) as? IAPTAdapter
