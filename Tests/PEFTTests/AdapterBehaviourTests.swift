@@ -165,9 +165,7 @@ struct PromptTuningInitializationTests {
             #expect((0..<model.config.vocabSize).contains { Array(table.scalars[($0 * width)..<(($0 + 1) * width)]) == vector })
         }
         let random = try PromptTuningAdapter(model: model, configuration: PromptTuningConfiguration(virtualTokens: 40), seed: 4)
-        let values = random.embeddings.value.scalars
-        let mean = values.reduce(0, +) / Float(values.count)
-        let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(values.count)
+        let (mean, variance) = moments(random.embeddings.value.scalars)
         #expect(abs(mean) < 0.1 && abs(variance - 1) < 0.15)
     }
 }
@@ -193,8 +191,7 @@ struct IAPTInitializationTests {
             #expect(zero.upWeight.value.scalars.allSatisfy { $0 == 0 } && normal.upWeight.value.scalars.allSatisfy { $0 == 0 })
             values += normal.upBias.value.scalars
         }
-        let mean = values.reduce(0, +) / Float(values.count)
-        let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(values.count)
+        let (mean, variance) = moments(values)
         #expect(abs(mean) < 0.25 && abs(variance - 1) < 0.35, "mean \(mean), variance \(variance) over \(values.count) draws")
     }
 

@@ -42,6 +42,12 @@ func logits(_ model: LlamaModel, _ batch: TokenBatch, adapter: (any Adapter)?) t
     }
 }
 
+/// The mean and the (population) variance of `values`.
+func moments(_ values: [Float]) -> (mean: Float, variance: Float) {
+    let mean = values.reduce(0, +) / Float(values.count)
+    return (mean, values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(values.count))
+}
+
 func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
     guard a.shape == b.shape else { return .infinity }
     return zip(a.scalars, b.scalars).reduce(0) { max($0, abs($1.0 - $1.1)) }
