@@ -99,12 +99,14 @@ public final class MPIGroup: DataParallelGroup {
         #endif
     }
 
-    /// Ends MPI in this process. Every rank calls it (it waits for the others); later calls do
-    /// nothing.
+    /// Ends MPI in this process. Every rank calls it; it returns only once every rank has called it
+    /// (a barrier comes first), so what a rank did before it happens before any rank exits. Later
+    /// calls do nothing.
     public func finish() {
         guard !finished else { return }
         finished = true
         #if PEFT_MPI
+        MPI_Barrier(peft_mpi_comm_world())
         MPI_Finalize()
         #endif
     }

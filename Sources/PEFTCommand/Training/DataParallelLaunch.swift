@@ -9,7 +9,8 @@ extension GradientReduction: ExpressibleByArgument {}
 /// the right way whatever happens.
 ///
 /// An error every rank meets together (the ranks disagree, the loss diverged) is printed by rank 0
-/// alone and every rank exits with status 1 after finishing MPI. Any other error, a failed transport
+/// alone, before any rank finishes MPI (so `mpirun`, which ends the job when the first rank exits
+/// with an error, cannot cut rank 0 off before it has said why), and every rank exits with status 1. Any other error, a failed transport
 /// included, is taken as this rank's alone: it is printed with the rank's number and the whole job
 /// is aborted, since the other ranks would otherwise wait for it forever. If `mpirun` ends the job
 /// because another rank died, rank 0 says so before it exits.
@@ -27,8 +28,8 @@ enum DataParallelLaunch {
             group.finish()
         } catch {
             if isMetByEveryRank(error) {
+                if group.rank == 0 { FileHandle.standardError.write(Data((PEFTTool.fullMessage(for: error) + "\n").utf8)) }
                 group.finish()
-                if group.rank == 0 { throw error }
                 throw ExitCode(1)
             }
             FileHandle.standardError.write(Data("peft \(command) (rank \(group.rank) of \(group.size)): error: \(error)\n".utf8))
