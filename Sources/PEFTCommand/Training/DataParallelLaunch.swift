@@ -13,8 +13,8 @@ extension GradientReduction: ExpressibleByArgument {}
 /// with an error, cannot cut rank 0 off before it has said why), and every rank exits with status
 /// 1. Any other error, a failed transport included, is taken as this rank's alone: it is printed
 /// with the rank's number and the whole job is aborted, since the other ranks would otherwise wait
-/// for it forever. If `mpirun` ends the job
-/// because another rank died, rank 0 says so before it exits.
+/// for it forever. If `mpirun` ends the job because another rank died, rank 0 says so before it
+/// exits.
 enum DataParallelLaunch {
     /// Runs `body` with the job's group, or with `nil` when no MPI launcher started this process.
     static func run(command: String, _ body: (MPIGroup?) throws -> Void) throws {
